@@ -1,0 +1,1 @@
+"""Unsupervised clustering of Fashion-MNIST: the library behind the DVC stages."""

@@ -1,0 +1,188 @@
+"""Keras 3 autoencoders whose encoder gives the codes the clusterers work on.
+
+Every model takes flattened 784-pixel rows, so the data files do not depend on the
+architecture:
+
+- ``dense``: 784 → hidden units (ReLU) → linear code of ``latent_dim``, mirrored back
+  (N2D/DEC's 784-500-500-2000-10 by default).
+- ``conv``: 3×3 convolutions with batch normalization and 2× max-pooling
+  (the original course report's 32-64-128 network), mirrored with upsampling; with
+  ``latent_dim`` null the code is the flattened last feature map (7×7×128 = 6,272
+  values), otherwise a dense layer maps it to ``latent_dim`` values.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .errors import PipelineError
+from .params import Section
+from .files import write_zip
+
+log = logging.getLogger(__name__)
+
+ARCHITECTURES = ("dense", "conv")
+SIDE = 28
+N_PIXELS = SIDE * SIDE
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    architecture: str
+    latent_dim: int | None
+    dense_units: Sequence[int]
+    conv_filters: Sequence[int]
+
+    @classmethod
+    def from_params(cls, p: Section) -> "AutoencoderConfig":
+        """The architecture settings in the train_autoencoder section, validated."""
+        return cls(
+            architecture=p.choice("architecture", ARCHITECTURES),
+            latent_dim=p.integer("latent_dim", minimum=1, optional=True),
+            dense_units=p.integers("dense_units"), conv_filters=p.integers("conv_filters"),
+        )
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    early_stopping_patience: int | None
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: Section) -> "TrainingConfig":
+        """The training settings in the train_autoencoder section, validated."""
+        return cls(
+            epochs=p.integer("epochs", minimum=1), batch_size=p.integer("batch_size", minimum=1),
+            learning_rate=p.number("learning_rate", minimum=0, exclusive=True),
+            early_stopping_patience=p.integer("early_stopping_patience", minimum=1, optional=True),
+            seed=p.integer("seed", minimum=0),
+        )
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def _dense_coders(config: AutoencoderConfig):
+    from keras import layers
+
+    if config.latent_dim is None:
+        raise PipelineError("params.yaml: train_autoencoder.latent_dim must be an integer >= 1 "
+                            "for the dense architecture, got None")
+    encoder_layers = [layers.Dense(units, activation="relu") for units in config.dense_units]
+    encoder_layers.append(layers.Dense(config.latent_dim, name="code"))
+    decoder_layers = [layers.Dense(units, activation="relu") for units in reversed(config.dense_units)]
+    decoder_layers.append(layers.Dense(N_PIXELS, activation="sigmoid"))
+    return encoder_layers, decoder_layers, (config.latent_dim,)
+
+
+def _conv_coders(config: AutoencoderConfig):
+    from keras import layers
+
+    def conv_block(filters: int) -> list:
+        return [layers.Conv2D(filters, 3, padding="same", activation="relu"),
+                layers.BatchNormalization()]
+
+    filters = list(config.conv_filters)
+    n_pools = len(filters) - 1
+    if SIDE % (2 ** n_pools):
+        raise PipelineError(f"params.yaml: train_autoencoder.conv_filters has {len(filters)} "
+                            f"entries; expected at most 3 so that 28x28 pools evenly")
+    side = SIDE // 2 ** n_pools
+    encoder_layers = [layers.Reshape((SIDE, SIDE, 1))]
+    for i, f in enumerate(filters):
+        encoder_layers += conv_block(f)
+        if i < n_pools:
+            encoder_layers.append(layers.MaxPooling2D(2))
+    encoder_layers.append(layers.Flatten())
+    decoder_layers = []
+    if config.latent_dim is not None:
+        encoder_layers.append(layers.Dense(config.latent_dim, name="code"))
+        decoder_layers += [layers.Dense(side * side * filters[-1], activation="relu")]
+    decoder_layers.append(layers.Reshape((side, side, filters[-1])))
+    for f in reversed(filters[:-1]):
+        decoder_layers += conv_block(f)
+        decoder_layers.append(layers.UpSampling2D(2))
+    decoder_layers += [layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
+                       layers.Flatten()]
+    code_shape = (config.latent_dim or side * side * filters[-1],)
+    return encoder_layers, decoder_layers, code_shape
+
+
+def build_autoencoder(config: AutoencoderConfig):
+    """Return ``(autoencoder, encoder)``; the encoder is the autoencoder's ``encoder`` layer."""
+    import keras
+
+    if config.architecture not in ARCHITECTURES:
+        raise PipelineError(f"params.yaml: train_autoencoder.architecture must be one of "
+                            f"{', '.join(ARCHITECTURES)}, got {config.architecture!r}")
+    build = _dense_coders if config.architecture == "dense" else _conv_coders
+    encoder_layers, decoder_layers, code_shape = build(config)
+    encoder = keras.Sequential([keras.Input((N_PIXELS,)), *encoder_layers], name="encoder")
+    decoder = keras.Sequential([keras.Input(code_shape), *decoder_layers], name="decoder")
+    inputs = keras.Input((N_PIXELS,), name="pixels")
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name=f"{config.architecture}_autoencoder")
+    return autoencoder, encoder
+
+
+def train_autoencoder(
+    autoencoder, x_train: np.ndarray, x_val: np.ndarray, config: TrainingConfig, callbacks: list
+) -> dict[str, list[float]]:
+    """Fit the autoencoder to reconstruct its input (MSE, Adam); return the loss history."""
+    import keras
+
+    autoencoder.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    callbacks = list(callbacks)
+    if config.early_stopping_patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            patience=config.early_stopping_patience, restore_best_weights=True, verbose=1))
+    log.info("training %s (%d parameters) on %d images, validating on %d",
+             autoencoder.name, autoencoder.count_params(), len(x_train), len(x_val))
+    history = autoencoder.fit(
+        x_train, x_train, validation_data=(x_val, x_val), epochs=config.epochs,
+        batch_size=config.batch_size, shuffle=True, callbacks=callbacks, verbose=2,
+    )
+    return history.history
+
+
+def save_model(model, path: str) -> None:
+    """Save in ``.keras`` format without the save date, so equal weights give equal bytes."""
+    with tempfile.TemporaryDirectory() as scratch:
+        raw = f"{scratch}/model.keras"
+        model.save(raw)
+        with zipfile.ZipFile(raw) as archive:
+            entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    metadata = json.loads(entries["metadata.json"])
+    metadata.pop("date_saved", None)
+    entries["metadata.json"] = json.dumps(metadata).encode()
+    write_zip(path, entries)
+
+
+def load_encoder(path: str):
+    """The encoder of an autoencoder saved in ``.keras`` format."""
+    import keras
+
+    try:
+        return keras.saving.load_model(path).get_layer("encoder")
+    except (OSError, ValueError) as error:
+        raise PipelineError(f"{path}: cannot load the autoencoder ({error})") from error
+
+
+def encode(encoder, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """Latent codes of ``x`` as float32 rows."""
+    return np.asarray(encoder.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)

@@ -1,0 +1,126 @@
+"""K-Means and Gaussian mixtures fitted on training rows only, applied to every split."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.mixture import GaussianMixture
+
+from .errors import PipelineError
+from .params import Section
+from .files import atomic_path, save_arrays
+
+log = logging.getLogger(__name__)
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+GMM_INITS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+@dataclass(frozen=True)
+class KMeansConfig:
+    n_clusters: int
+    n_init: int
+    max_iter: int
+    tol: float
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: Section) -> "KMeansConfig":
+        """The settings in a K-Means section of params.yaml, validated."""
+        return cls(
+            n_clusters=p.integer("n_clusters", minimum=1), n_init=p.integer("n_init", minimum=1),
+            max_iter=p.integer("max_iter", minimum=1), tol=p.number("tol", minimum=0),
+            seed=p.integer("seed", minimum=0),
+        )
+
+
+@dataclass(frozen=True)
+class GmmConfig:
+    n_components: int
+    covariance_type: str
+    n_init: int
+    max_iter: int
+    tol: float
+    reg_covar: float
+    init_params: str
+    seed: int
+
+    @classmethod
+    def from_params(cls, p: Section) -> "GmmConfig":
+        """The settings in the cluster_gmm section of params.yaml, validated."""
+        return cls(
+            n_components=p.integer("n_components", minimum=1),
+            covariance_type=p.choice("covariance_type", COVARIANCE_TYPES),
+            n_init=p.integer("n_init", minimum=1), max_iter=p.integer("max_iter", minimum=1),
+            tol=p.number("tol", minimum=0), reg_covar=p.number("reg_covar", minimum=0),
+            init_params=p.choice("init_params", GMM_INITS), seed=p.integer("seed", minimum=0),
+        )
+
+
+def _check_fit_input(x: np.ndarray, n_clusters: int, what: str) -> None:
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise PipelineError(f"{what}: expected a finite 2-D array of features, got shape {x.shape}")
+    if not 1 <= n_clusters <= len(x):
+        raise PipelineError(f"{what}: cannot make {n_clusters} clusters of {len(x)} rows")
+
+
+def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KMeans:
+    """Fit scikit-learn's K-Means (k-means++ initialisation, Lloyd iterations)."""
+    _check_fit_input(x, config.n_clusters, what)
+    start = time.perf_counter()
+    log.info("%s: fitting %d clusters on %d x %d rows (n_init=%d)",
+             what, config.n_clusters, *x.shape, config.n_init)
+    model = KMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
+                   tol=config.tol, random_state=config.seed).fit(x)
+    log.info("%s: %d iterations, inertia %.6g, %.1f s", what, model.n_iter_, model.inertia_,
+             time.perf_counter() - start)
+    return model
+
+
+def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM") -> GaussianMixture:
+    """Fit a Gaussian mixture by EM, logging progress every ten iterations."""
+    _check_fit_input(x, config.n_components, what)
+    if config.covariance_type not in COVARIANCE_TYPES:
+        raise PipelineError(f"{what}: covariance_type must be one of {COVARIANCE_TYPES}, "
+                            f"got {config.covariance_type!r}")
+    log.info("%s: fitting %d %s-covariance components on %d x %d rows (n_init=%d)",
+             what, config.n_components, config.covariance_type, *x.shape, config.n_init)
+    start = time.perf_counter()
+    model = GaussianMixture(
+        config.n_components, covariance_type=config.covariance_type, n_init=config.n_init,
+        max_iter=config.max_iter, tol=config.tol, reg_covar=config.reg_covar,
+        init_params=config.init_params, random_state=config.seed, verbose=2, verbose_interval=10,
+    )
+    try:
+        model.fit(x)
+    except ValueError as error:  # e.g. a singular covariance: reg_covar too small
+        raise PipelineError(f"{what}: {error}".replace("\n", " ")) from error
+    if not model.converged_:
+        log.warning("%s: EM did not converge in %d iterations", what, config.max_iter)
+    log.info("%s: %d EM iterations, lower bound %.6g, %.1f s", what, model.n_iter_,
+             model.lower_bound_, time.perf_counter() - start)
+    return model
+
+
+def save_model(model: Any, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def save_assignments(
+    path: str | Path, model: Any, features: Mapping[str, np.ndarray], probabilities: bool = False
+) -> None:
+    """Write each split's cluster labels (and, if asked, membership probabilities)."""
+    arrays: dict[str, np.ndarray] = {}
+    for split, x in features.items():
+        arrays[split] = model.predict(x).astype(np.int32)
+        if probabilities:
+            arrays[f"{split}_proba"] = model.predict_proba(x).astype(np.float32)
+    save_arrays(path, arrays)

@@ -1,0 +1,83 @@
+"""From verified IDX files to the arrays every later stage reads.
+
+Images become float32 rows of 784 pixels in [0, 1]; the 60k training images are split,
+stratified by class, into train and validation; the 10k test images stay untouched
+(unless a tiny configuration asks for a stratified subsample of them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .errors import PipelineError
+from .files import load_arrays, save_arrays
+from .idx import CLASS_NAMES, load_images_and_labels
+
+SPLITS = ("train", "val", "test")
+RAW_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def scale_pixels(images: np.ndarray) -> np.ndarray:
+    """``(n, 28, 28)`` uint8 images as ``(n, 784)`` float32 in [0, 1]."""
+    return (images.reshape(len(images), -1) / np.float32(255)).astype(np.float32)
+
+
+def stratified_subsample(x: np.ndarray, y: np.ndarray, size: int | None, seed: int) -> Split:
+    """At most ``size`` rows, keeping the class proportions; all rows if ``size`` is None."""
+    if size is None or size >= len(y):
+        return x, y
+    keep, _ = train_test_split(np.arange(len(y)), train_size=size, stratify=y, random_state=seed)
+    keep = np.sort(keep)
+    return x[keep], y[keep]
+
+
+def split_train_val(x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) -> tuple[Split, Split]:
+    """Stratified, seeded split into ``(train, val)``; row order within each is preserved."""
+    try:
+        train, val = train_test_split(
+            np.arange(len(y)), test_size=val_fraction, stratify=y, random_state=seed
+        )
+    except ValueError as error:
+        raise PipelineError(f"cannot split {len(y)} images {val_fraction:g} for validation: {error}") from error
+    train, val = np.sort(train), np.sort(val)
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def class_counts(labels: np.ndarray) -> dict[str, int]:
+    """Images per class, keyed by class name."""
+    counts = np.bincount(labels, minlength=len(CLASS_NAMES))
+    return {name: int(count) for name, count in zip(CLASS_NAMES, counts)}
+
+
+def prepare(
+    raw_dir: Path, val_fraction: float, seed: int,
+    max_train_images: int | None = None, max_test_images: int | None = None,
+) -> dict[str, Split]:
+    """Read the raw IDX files and return scaled ``{split: (x, y)}`` for train, val, test."""
+    loaded = {
+        split: load_images_and_labels(raw_dir / images, raw_dir / labels)
+        for split, (images, labels) in RAW_FILES.items()
+    }
+    x_full, y_full = stratified_subsample(*loaded["train"], max_train_images, seed)
+    train, val = split_train_val(scale_pixels(x_full), y_full, val_fraction, seed)
+    x_test, y_test = stratified_subsample(*loaded["test"], max_test_images, seed)
+    return {"train": train, "val": val, "test": (scale_pixels(x_test), y_test)}
+
+
+def save_splits(out_dir: Path, splits: dict[str, Split]) -> None:
+    for name, (x, y) in splits.items():
+        save_arrays(out_dir / f"{name}.npz", {"x": x, "y": y})
+
+
+def load_split(prepared_dir: str | Path, name: str) -> Split:
+    """``(x, y)`` of one prepared split."""
+    arrays = load_arrays(Path(prepared_dir) / f"{name}.npz", ("x", "y"))
+    return arrays["x"], arrays["y"]

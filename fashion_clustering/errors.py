@@ -1,0 +1,9 @@
+"""The one error type for bad input."""
+
+
+class PipelineError(Exception):
+    """Bad input: a file, array or parameter that is not what the pipeline expects.
+
+    The message names the file or parameter and what was expected; a stage prints it as
+    one line and exits non-zero.
+    """

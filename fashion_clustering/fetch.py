@@ -1,0 +1,123 @@
+"""Get the four official Fashion-MNIST files from the first source that has them.
+
+Sources are tried file by file, in order: a directory the user names, the directory of
+Debian's ``dataset-fashion-mnist`` package, the official download location. A file may be
+gzip-compressed or not; what is written is always the decompressed IDX file, checked
+against the official SHA-256, so the output is byte-identical whichever source served it.
+A source that lacks a file is skipped; a file that is present but corrupt is an error.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .errors import PipelineError
+from .files import atomic_path
+
+log = logging.getLogger(__name__)
+
+# SHA-256 of the decompressed official files: the identity of the dataset, not a knob.
+OFFICIAL_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+HOW_TO_GET = (
+    "install Debian's package (apt-get install -y dataset-fashion-mnist) "
+    "or set fetch.source_dir in params.yaml to a directory holding the four official files"
+)
+
+
+def gunzip(data: bytes, source: str) -> bytes:
+    """Decompress gzip bytes, failing clearly on a truncated or corrupt archive."""
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as error:
+        raise PipelineError(f"{source}: corrupt or truncated gzip file ({error})") from error
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_from_dir(directory: Path, name: str) -> bytes | None:
+    """The decompressed bytes of ``name`` (or ``name.gz``) in ``directory``, or None."""
+    compressed, plain = directory / f"{name}.gz", directory / name
+    if compressed.is_file():
+        return gunzip(compressed.read_bytes(), str(compressed))
+    if plain.is_file():
+        return plain.read_bytes()
+    return None
+
+
+def download(url: str, timeout: float) -> bytes:
+    """Download ``url``, logging progress every tenth of the file."""
+    log.info("downloading %s", url)
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        chunks, received, next_report = [], 0, 0.1
+        while chunk := response.read(1 << 16):
+            chunks.append(chunk)
+            received += len(chunk)
+            if total and received / total >= next_report:
+                log.info("  %3.0f%% of %.1f MB", 100 * received / total, total / 1e6)
+                next_report += 0.1
+    return b"".join(chunks)
+
+
+def read_from_url(base_url: str, name: str, timeout: float) -> bytes:
+    url = f"{base_url.rstrip('/')}/{name}.gz"
+    return gunzip(download(url, timeout), url)
+
+
+def fetch_dataset(
+    out_dir: str | Path,
+    source_dirs: Sequence[str | Path],
+    base_url: str | None,
+    timeout: float,
+    expected_sha256: Mapping[str, str] = OFFICIAL_SHA256,
+) -> dict[str, str]:
+    """Write each verified, decompressed file to ``out_dir``; return where each came from.
+
+    Nothing is written unless every file was found and verified.
+    """
+    found: dict[str, bytes] = {}
+    origin: dict[str, str] = {}
+    for name, digest in expected_sha256.items():
+        tried = []
+        for directory in map(Path, source_dirs):
+            data = read_from_dir(directory, name)
+            if data is not None:
+                found[name], origin[name] = data, str(directory)
+                break
+            tried.append(f"{directory} has no {name}[.gz]")
+        else:
+            if base_url is None:
+                tried.append("no download location (fetch.base_url) set")
+            else:
+                try:
+                    found[name], origin[name] = read_from_url(base_url, name, timeout), base_url
+                except (urllib.error.URLError, OSError) as error:
+                    tried.append(f"download from {base_url} failed ({error})")
+        if name not in found:
+            raise PipelineError(f"no source has {name}: {'; '.join(tried)}; {HOW_TO_GET}")
+        if sha256(found[name]) != digest:
+            raise PipelineError(
+                f"{origin[name]}/{name}: SHA-256 of the decompressed file is "
+                f"{sha256(found[name])}, expected {digest}"
+            )
+        log.info("%s: verified SHA-256 (from %s)", name, origin[name])
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        for name, data in found.items():
+            (tmp / name).write_bytes(data)
+    return origin

@@ -1,0 +1,126 @@
+"""Typed, validated access to ``params.yaml``: every knob of the pipeline lives there.
+
+A missing key or a value of the wrong kind fails with one line naming the key, e.g.
+``params.yaml: baseline_kmeans.n_clusters must be an integer >= 1, got -3``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Collection
+
+import yaml
+
+from .errors import PipelineError
+
+PARAMS_FILE = "params.yaml"
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    """Read the whole params file as a mapping."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as error:
+        raise PipelineError(f"{path}: cannot read the params file ({error.strerror})") from error
+    except yaml.YAMLError as error:
+        raise PipelineError(f"{path}: not valid YAML ({error})".replace("\n", " ")) from error
+    if not isinstance(data, dict):
+        raise PipelineError(f"{path}: expected a mapping of stage sections at the top level")
+    return data
+
+
+class Section:
+    """One section of ``params.yaml`` (e.g. ``train_autoencoder``) with typed getters."""
+
+    def __init__(self, values: Any, name: str, file: str = PARAMS_FILE) -> None:
+        self.name = name
+        self.file = file
+        if not isinstance(values, dict):
+            self._fail("", "a mapping", values)
+        self.values: dict[str, Any] = values
+
+    @classmethod
+    def load(cls, name: str, path: str | Path = PARAMS_FILE) -> "Section":
+        """The section ``name`` of the params file at ``path``."""
+        params = load_params(path)
+        if name not in params:
+            raise PipelineError(f"{path}: missing key '{name}'")
+        return cls(params[name], name, str(path))
+
+    def _key(self, key: str) -> str:
+        return f"{self.name}.{key}" if key else self.name
+
+    def _fail(self, key: str, expected: str, value: Any) -> None:
+        raise PipelineError(f"{self.file}: {self._key(key)} must be {expected}, got {value!r}")
+
+    def _raw(self, key: str) -> Any:
+        if key not in self.values:
+            raise PipelineError(f"{self.file}: missing key '{self._key(key)}'")
+        return self.values[key]
+
+    def section(self, key: str) -> "Section":
+        """A nested mapping, e.g. ``encode.umap``."""
+        return Section(self._raw(key), self._key(key), self.file)
+
+    def integer(self, key: str, minimum: int | None = None, optional: bool = False) -> int | None:
+        """An integer, at least ``minimum``; ``None`` is accepted only if ``optional``."""
+        value = self._raw(key)
+        if value is None and optional:
+            return None
+        bound = "" if minimum is None else f" >= {minimum}"
+        if isinstance(value, bool) or not isinstance(value, int) or (
+            minimum is not None and value < minimum
+        ):
+            self._fail(key, f"an integer{bound}" + (" or null" if optional else ""), value)
+        return value
+
+    def number(
+        self, key: str, minimum: float | None = None, maximum: float | None = None,
+        exclusive: bool = False,
+    ) -> float:
+        """A finite float within ``[minimum, maximum]`` (open interval if ``exclusive``)."""
+        value = self._raw(key)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if ok and minimum is not None:
+            ok = value > minimum if exclusive else value >= minimum
+        if ok and maximum is not None:
+            ok = value < maximum if exclusive else value <= maximum
+        if not ok:
+            lo = "" if minimum is None else f"{'(' if exclusive else '['}{minimum}"
+            hi = "" if maximum is None else f"{maximum}{')' if exclusive else ']'}"
+            where = f" in {lo or '(-inf'}, {hi or 'inf)'}" if lo or hi else ""
+            self._fail(key, f"a number{where}", value)
+        return float(value)
+
+    def choice(self, key: str, options: Collection[str]) -> str:
+        """One of ``options``."""
+        value = self._raw(key)
+        if value not in options:
+            self._fail(key, "one of " + ", ".join(repr(o) for o in sorted(options)), value)
+        return value
+
+    def boolean(self, key: str) -> bool:
+        """``true`` or ``false``."""
+        value = self._raw(key)
+        if not isinstance(value, bool):
+            self._fail(key, "true or false", value)
+        return value
+
+    def text(self, key: str, optional: bool = False) -> str | None:
+        """A non-empty string; ``None`` is accepted only if ``optional``."""
+        value = self._raw(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value:
+            self._fail(key, "a non-empty string" + (" or null" if optional else ""), value)
+        return value
+
+    def integers(self, key: str, minimum: int = 1) -> list[int]:
+        """A non-empty list of integers, each at least ``minimum``."""
+        value = self._raw(key)
+        if not isinstance(value, list) or not value or any(
+            isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in value
+        ):
+            self._fail(key, f"a non-empty list of integers >= {minimum}", value)
+        return list(value)

@@ -1,0 +1,18 @@
+"""Stage baseline_kmeans: K-Means on raw pixels, fitted on train, applied to every split."""
+
+from fashion_clustering.clustering import KMeansConfig, fit_kmeans, save_assignments, save_model
+from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.params import Section
+from fashion_clustering.stage import run_stage
+
+
+def main(prepared_dir: str, model_file: str, assignments_file: str) -> None:
+    config = KMeansConfig.from_params(Section.load("baseline_kmeans"))
+    pixels = {split: load_split(prepared_dir, split)[0] for split in SPLITS}
+    model = fit_kmeans(pixels["train"], config, what="baseline K-Means on pixels")
+    save_model(model, model_file)
+    save_assignments(assignments_file, model, pixels)
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,20 @@
+"""Stage cluster_gmm: a Gaussian mixture on the autoencoder representation of train,
+applied to all splits (hard assignments and membership probabilities)."""
+
+from fashion_clustering.clustering import GmmConfig, fit_gmm, save_assignments, save_model
+from fashion_clustering.dataset import SPLITS
+from fashion_clustering.files import load_arrays
+from fashion_clustering.params import Section
+from fashion_clustering.stage import run_stage
+
+
+def main(features_file: str, model_file: str, assignments_file: str) -> None:
+    config = GmmConfig.from_params(Section.load("cluster_gmm"))
+    features = load_arrays(features_file, SPLITS)
+    model = fit_gmm(features["train"], config, what="GMM on codes")
+    save_model(model, model_file)
+    save_assignments(assignments_file, model, features, probabilities=True)
+
+
+if __name__ == "__main__":
+    run_stage(main)

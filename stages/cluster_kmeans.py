@@ -1,0 +1,19 @@
+"""Stage cluster_kmeans: K-Means on the autoencoder representation of train, applied to all splits."""
+
+from fashion_clustering.clustering import KMeansConfig, fit_kmeans, save_assignments, save_model
+from fashion_clustering.dataset import SPLITS
+from fashion_clustering.files import load_arrays
+from fashion_clustering.params import Section
+from fashion_clustering.stage import run_stage
+
+
+def main(features_file: str, model_file: str, assignments_file: str) -> None:
+    config = KMeansConfig.from_params(Section.load("cluster_kmeans"))
+    features = load_arrays(features_file, SPLITS)
+    model = fit_kmeans(features["train"], config, what="K-Means on codes")
+    save_model(model, model_file)
+    save_assignments(assignments_file, model, features)
+
+
+if __name__ == "__main__":
+    run_stage(main)
