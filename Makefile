@@ -1,0 +1,34 @@
+# Set-up from nothing, then the pipeline or the tests. `make repro` and `make test` are the
+# README's two commands; both create the venv and install the data set when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DATASET_DIR := /usr/share/datasets/fashion-mnist
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup dataset repro test benchmark
+
+setup: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+# Debian's package where apt is present; elsewhere the fetch stage downloads the files.
+dataset:
+	@if [ ! -d $(DATASET_DIR) ] && command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+repro: setup dataset
+	dvc repro
+
+test: setup dataset
+	pytest -ra
+
+benchmark: setup dataset
+	python benchmarks/seeds.py

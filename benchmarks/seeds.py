@@ -1,0 +1,160 @@
+"""Benchmark: the real pipeline over several seeds, and variants of its params.
+
+For each seed, every variant runs the whole `dvc repro`, stage by stage, in one scratch
+copy of the project. Variants that share a stage's params reuse it from DVC's run cache, so
+an ablation of, say, the clusterer does not retrain the autoencoder. Written:
+``benchmarks/results/<name>.json`` (every run, plus mean ± std of ACC/NMI/ARI per method
+and split, and wall time / peak memory per stage) and ``<name>.md`` (the tables).
+
+    python benchmarks/seeds.py --name default --seeds 0 1 2
+    python benchmarks/seeds.py --name ablation --seeds 0 --variant default \
+        --variant no_umap:encode.manifold=none --variant diag:cluster_gmm.covariance_type=diag
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ("dvc.yaml", "params.yaml", "stages", "fashion_clustering", ".dvc/config", ".dvcignore")
+SEED_KEYS = ("baseline_kmeans.seed", "train_autoencoder.seed", "encode.umap.seed",
+             "cluster_kmeans.seed", "cluster_gmm.seed")
+METHODS = ("baseline_kmeans", "ae_kmeans", "ae_gmm")
+SCORES = ("acc", "nmi", "ari")
+
+
+def parse_value(text: str):
+    return yaml.safe_load(text)
+
+
+def set_key(params: dict, dotted: str, value) -> None:
+    *parents, last = dotted.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    if last not in node:
+        raise SystemExit(f"error: params.yaml has no key {dotted}")
+    node[last] = value
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, object]]:
+    """``name:key=value,key=value`` (or just ``default``)."""
+    name, _, spec = text.partition(":")
+    overrides = {}
+    for item in filter(None, spec.split(",")):
+        key, _, value = item.partition("=")
+        overrides[key] = parse_value(value)
+    return name, overrides
+
+
+def run_stage(project: Path, stage: str, env: dict) -> tuple[float, float]:
+    """Run one stage with `dvc repro -s`; return wall seconds and peak RSS in MiB."""
+    start = time.perf_counter()
+    process = subprocess.Popen(["dvc", "repro", "-s", stage], cwd=project, env=env,
+                               stdout=sys.stderr, stderr=sys.stderr)
+    _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"error: stage {stage} failed")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"mean": statistics.fmean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--name", required=True, help="results file name")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variant", action="append", default=None,
+                        help="name:key=value,... params overrides (default: the committed params)")
+    args = parser.parse_args()
+    variants = dict(map(parse_variant, args.variant or ["default"]))
+    stages = list(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    base = yaml.safe_load((ROOT / "params.yaml").read_text())
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="fashion-bench-") as scratch:
+        project = Path(scratch)
+        for name in PROJECT_FILES:
+            source, target = ROOT / name, project / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy = shutil.copytree if source.is_dir() else shutil.copy
+            copy(source, target)
+        subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+        for seed in args.seeds:
+            for variant, overrides in variants.items():
+                params = json.loads(json.dumps(base))
+                for key in SEED_KEYS:
+                    set_key(params, key, seed)
+                for key, value in overrides.items():
+                    set_key(params, key, value)
+                (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+                print(f"== seed {seed}, variant {variant} ==", file=sys.stderr, flush=True)
+                timing = {stage: run_stage(project, stage, env) for stage in stages}
+                scores = json.loads((project / "metrics/evaluate.json").read_text())
+                runs.append({"seed": seed, "variant": variant, "overrides": overrides,
+                             "scores": scores,
+                             "seconds": {s: round(t, 1) for s, (t, _) in timing.items()},
+                             "peak_mib": {s: round(m) for s, (_, m) in timing.items()}})
+    write_results(args.name, variants, runs)
+
+
+def aggregate(runs: list[dict]) -> dict:
+    first = runs[0]["scores"]
+    return {
+        "scores": {m: {split: {s: summary([r["scores"][m][split][s] for r in runs]) for s in SCORES}
+                       for split in first[m]} for m in METHODS},
+        # A stage's first run in a scratch copy is the honest cost; later ones may hit the cache.
+        "seconds": {stage: max(r["seconds"][stage] for r in runs) for stage in runs[0]["seconds"]},
+        "peak_mib": {stage: max(r["peak_mib"][stage] for r in runs) for stage in runs[0]["peak_mib"]},
+    }
+
+
+def write_results(name: str, variants: dict, runs: list[dict]) -> None:
+    results = {
+        "variants": {v: {"overrides": o, **aggregate([r for r in runs if r["variant"] == v])}
+                     for v, o in variants.items()},
+        "seeds": sorted({r["seed"] for r in runs}),
+        "runs": runs,
+    }
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / f"{name}.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+def markdown(results: dict) -> str:
+    seeds = ", ".join(map(str, results["seeds"]))
+    lines = [f"Test split, mean ± std over seeds {seeds}.", "",
+             "| variant | method | ACC | NMI | ARI |", "|---|---|---|---|---|"]
+    for variant, result in results["variants"].items():
+        for method in METHODS:
+            cells = [f"{result['scores'][method]['test'][s]['mean']:.3f} ± "
+                     f"{result['scores'][method]['test'][s]['std']:.3f}" for s in SCORES]
+            lines.append(f"| {variant} | {method} | {' | '.join(cells)} |")
+    lines += ["", "Wall time (s) and peak memory (MiB) per stage, the most over seeds.", "",
+              "| variant | " + " | ".join(results["variants"][next(iter(results["variants"]))]["seconds"])
+              + " | total |",
+              "|---" * (len(next(iter(results["variants"].values()))["seconds"]) + 2) + "|"]
+    for variant, result in results["variants"].items():
+        cells = [f"{t:.0f} s / {result['peak_mib'][s]} MiB" for s, t in result["seconds"].items()]
+        lines.append(f"| {variant} | {' | '.join(cells)} | {sum(result['seconds'].values()):.0f} s |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

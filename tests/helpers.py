@@ -1,0 +1,63 @@
+"""Tiny Fashion-MNIST-shaped IDX files for the unit tests (shared by plain import, not a fixture)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from fashion_clustering.idx import encode_idx
+
+TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
+TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+RAW_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+
+
+def tiny_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random 28x28 uint8 images and labels cycling through 0..9 (n/10 per class)."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    labels = (np.arange(n) % 10).astype(np.uint8)
+    return images, labels
+
+
+def tiny_arrays(n_train: int = 200, n_test: int = 50) -> dict[str, np.ndarray]:
+    """The four raw arrays, keyed by official file name."""
+    x_train, y_train = tiny_split(n_train, seed=1)
+    x_test, y_test = tiny_split(n_test, seed=2)
+    return {TRAIN_IMAGES: x_train, TRAIN_LABELS: y_train, TEST_IMAGES: x_test, TEST_LABELS: y_test}
+
+
+def tiny_idx_bytes(n_train: int = 200, n_test: int = 50) -> dict[str, bytes]:
+    """The four raw files' uncompressed IDX bytes, keyed by official file name."""
+    return {name: encode_idx(array) for name, array in tiny_arrays(n_train, n_test).items()}
+
+
+def sha256_of(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """Deterministic gzip (fixed mtime)."""
+    return gzip.compress(data, mtime=0)
+
+
+def write_files(directory: Path, files: dict[str, bytes], compressed: bool = False) -> Path:
+    """Write ``files`` into ``directory`` (as ``name.gz`` if ``compressed``); return the directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        if compressed:
+            (directory / f"{name}.gz").write_bytes(gzip_bytes(data))
+        else:
+            (directory / name).write_bytes(data)
+    return directory
+
+
+def tree_snapshot(directory: Path) -> dict[str, bytes]:
+    """Relative path -> bytes of every file under ``directory``."""
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*")) if p.is_file()
+    }

@@ -1,0 +1,282 @@
+"""Typed, validated access to params.yaml."""
+
+from pathlib import Path
+
+import pytest
+
+from fashion_clustering.autoencoder import AutoencoderConfig, TrainingConfig
+from fashion_clustering.clustering import GmmConfig, KMeansConfig
+from fashion_clustering.errors import PipelineError
+from fashion_clustering.manifold import MANIFOLDS, UmapConfig
+from fashion_clustering.params import Section, load_params
+
+PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+
+
+def section(name="sec", **values):
+    return Section(values, name)
+
+
+# --- getters -------------------------------------------------------------------------------
+
+def test_missing_key():
+    with pytest.raises(PipelineError) as info:
+        section(other=1).integer("key")
+    assert str(info.value) == "params.yaml: missing key 'sec.key'"
+
+
+def test_missing_key_in_nested_section():
+    nested = section("encode", umap={"n_components": 2}).section("umap")
+    assert nested.name == "encode.umap"
+    assert nested.integer("n_components") == 2
+    with pytest.raises(PipelineError, match=r"missing key 'encode\.umap\.seed'"):
+        nested.integer("seed")
+
+
+def test_section_must_be_a_mapping():
+    with pytest.raises(PipelineError, match=r"encode\.umap must be a mapping, got 3"):
+        section("encode", umap=3).section("umap")
+
+
+def test_integer_ok():
+    assert section(n=5).integer("n", minimum=1) == 5
+    assert section(n=0).integer("n", minimum=0) == 0
+    assert section(n=-7).integer("n") == -7
+
+
+@pytest.mark.parametrize("value", [0, -3])
+def test_integer_below_minimum(value):
+    with pytest.raises(PipelineError) as info:
+        Section({"n_clusters": value}, "baseline_kmeans").integer("n_clusters", minimum=1)
+    message = str(info.value)
+    assert "baseline_kmeans.n_clusters" in message
+    assert "integer >= 1" in message
+    assert message.endswith(f"got {value}")
+    if value == -3:
+        assert message == "params.yaml: baseline_kmeans.n_clusters must be an integer >= 1, got -3"
+
+
+@pytest.mark.parametrize("value", [True, False, 2.0, "3", None, [1]])
+def test_integer_rejects_non_integers(value):
+    with pytest.raises(PipelineError, match=r"sec\.n must be an integer, got"):
+        section(n=value).integer("n")
+
+
+def test_integer_optional():
+    assert section(n=None).integer("n", minimum=1, optional=True) is None
+    assert section(n=4).integer("n", minimum=1, optional=True) == 4
+    with pytest.raises(PipelineError, match="an integer >= 1 or null, got 0"):
+        section(n=0).integer("n", minimum=1, optional=True)
+    with pytest.raises(PipelineError, match="missing key 'sec.n'"):
+        section().integer("n", optional=True)  # optional means "may be null", not "may be absent"
+
+
+def test_number_ok():
+    assert section(x=1).number("x") == 1.0
+    assert isinstance(section(x=1).number("x"), float)
+    assert section(x=0).number("x", minimum=0) == 0.0
+    assert section(x=1).number("x", minimum=0, maximum=1) == 1.0
+    assert section(x=0.5).number("x", minimum=0, maximum=1, exclusive=True) == 0.5
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, expected",
+    [
+        (-0.1, {"minimum": 0}, "a number in [0, inf), got -0.1"),
+        (1.5, {"maximum": 1}, "a number in (-inf, 1], got 1.5"),
+        (0, {"minimum": 0, "maximum": 1, "exclusive": True}, "a number in (0, 1), got 0"),
+        (1.0, {"minimum": 0, "maximum": 1, "exclusive": True}, "a number in (0, 1), got 1.0"),
+        (float("nan"), {}, "a number, got nan"),
+        (float("inf"), {"minimum": 0}, "a number in [0, inf), got inf"),
+        (True, {}, "a number, got True"),
+        ("1e-4", {}, "a number, got '1e-4'"),
+    ],
+)
+def test_number_rejects(value, kwargs, expected):
+    with pytest.raises(PipelineError) as info:
+        section(x=value).number("x", **kwargs)
+    assert str(info.value) == f"params.yaml: sec.x must be {expected}"
+
+
+def test_choice():
+    options = ("full", "tied", "diag", "spherical")
+    assert Section({"covariance_type": "diag"}, "cluster_gmm").choice("covariance_type", options) == "diag"
+    with pytest.raises(PipelineError) as info:
+        Section({"covariance_type": "weird"}, "cluster_gmm").choice("covariance_type", options)
+    message = str(info.value)
+    assert "cluster_gmm.covariance_type" in message
+    for option in options:
+        assert repr(option) in message
+    assert message.endswith("got 'weird'")
+
+
+def test_boolean_and_text():
+    assert section(b=False).boolean("b") is False
+    with pytest.raises(PipelineError, match="true or false, got 1"):
+        section(b=1).boolean("b")
+    assert section(t="euclidean").text("t") == "euclidean"
+    assert section(t=None).text("t", optional=True) is None
+    for bad in ("", None, 3):
+        with pytest.raises(PipelineError, match=r"sec\.t must be a non-empty string"):
+            section(t=bad).text("t")
+
+
+def test_integers():
+    assert section(units=[500, 500, 2000]).integers("units") == [500, 500, 2000]
+    assert section(units=[0, 1]).integers("units", minimum=0) == [0, 1]
+    for bad in ([], [0], [1, True], [1, 2.0], 5, "1,2", None):
+        with pytest.raises(PipelineError) as info:
+            section(units=bad).integers("units")
+        assert "sec.units must be a non-empty list of integers >= 1" in str(info.value)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+def test_section_load(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("first:\n  a: 1\nsecond:\n  b: [1, 2]\n")
+    second = Section.load("second", path)
+    assert second.name == "second"
+    assert second.file == str(path)
+    assert second.integers("b") == [1, 2]
+    with pytest.raises(PipelineError) as info:
+        second.integer("a")
+    assert str(info.value) == f"{path}: missing key 'second.a'"
+
+
+def test_section_load_missing_section(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("first:\n  a: 1\n")
+    with pytest.raises(PipelineError) as info:
+        Section.load("cluster_gmm", path)
+    assert str(info.value) == f"{path}: missing key 'cluster_gmm'"
+
+
+def test_invalid_yaml_is_one_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("first:\n  a: [1, 2\nsecond: 3\n")
+    with pytest.raises(PipelineError) as info:
+        Section.load("first", path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: not valid YAML")
+    assert "\n" not in message
+
+
+def test_params_file_missing_or_not_a_mapping(tmp_path):
+    with pytest.raises(PipelineError, match="cannot read the params file"):
+        load_params(tmp_path / "absent.yaml")
+    path = tmp_path / "params.yaml"
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(PipelineError, match="expected a mapping"):
+        load_params(path)
+
+
+# --- config dataclasses --------------------------------------------------------------------
+
+KMEANS = {"n_clusters": 10, "n_init": 3, "max_iter": 200, "tol": 1.0e-4, "seed": 7}
+GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 100, "tol": 1e-3,
+       "reg_covar": 1e-6, "init_params": "k-means++", "seed": 1}
+AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
+               "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
+               "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4}
+UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine",
+        "n_epochs": None, "seed": 3}
+
+
+def test_kmeans_config():
+    config = KMeansConfig.from_params(Section(KMEANS, "cluster_kmeans"))
+    assert config == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7)
+
+
+def test_gmm_config():
+    config = GmmConfig.from_params(Section(GMM, "cluster_gmm"))
+    assert config == GmmConfig(n_components=5, covariance_type="diag", n_init=2, max_iter=100,
+                               tol=1e-3, reg_covar=1e-6, init_params="k-means++", seed=1)
+
+
+def test_autoencoder_and_training_config():
+    p = Section(AUTOENCODER, "train_autoencoder")
+    assert AutoencoderConfig.from_params(p) == AutoencoderConfig(
+        architecture="conv", latent_dim=None, dense_units=[64, 32], conv_filters=[32, 64, 128])
+    assert TrainingConfig.from_params(p) == TrainingConfig(
+        epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4)
+
+
+def test_umap_config():
+    assert UmapConfig.from_params(Section(UMAP, "encode.umap")) == UmapConfig(
+        n_components=2, n_neighbors=15, min_dist=0.1, metric="cosine", n_epochs=None, seed=3)
+
+
+@pytest.mark.parametrize(
+    "config_class, section_name, values, bad_key, bad_value",
+    [
+        (KMeansConfig, "baseline_kmeans", KMEANS, "n_clusters", -3),
+        (KMeansConfig, "cluster_kmeans", KMEANS, "tol", -1.0),
+        (GmmConfig, "cluster_gmm", GMM, "covariance_type", "weird"),
+        (GmmConfig, "cluster_gmm", GMM, "init_params", "kmeans++"),
+        (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "architecture", "rnn"),
+        (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "dense_units", [64, 0]),
+        (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate", 0),
+        (TrainingConfig, "train_autoencoder", AUTOENCODER, "early_stopping_patience", 0),
+        (UmapConfig, "encode.umap", UMAP, "n_neighbors", 1),
+        (UmapConfig, "encode.umap", UMAP, "metric", ""),
+    ],
+)
+def test_config_rejects_bad_value(config_class, section_name, values, bad_key, bad_value):
+    with pytest.raises(PipelineError) as info:
+        config_class.from_params(Section({**values, bad_key: bad_value}, section_name))
+    message = str(info.value)
+    assert f"{section_name}.{bad_key} must be" in message
+    assert message.endswith(f"got {bad_value!r}")
+
+
+@pytest.mark.parametrize(
+    "config_class, values, section_name, key",
+    [(KMeansConfig, KMEANS, "cluster_kmeans", "seed"),
+     (GmmConfig, GMM, "cluster_gmm", "reg_covar"),
+     (AutoencoderConfig, AUTOENCODER, "train_autoencoder", "conv_filters"),
+     (TrainingConfig, AUTOENCODER, "train_autoencoder", "epochs"),
+     (UmapConfig, UMAP, "encode.umap", "n_epochs")],
+)
+def test_config_names_missing_key(config_class, values, section_name, key):
+    incomplete = {k: v for k, v in values.items() if k != key}
+    with pytest.raises(PipelineError) as info:
+        config_class.from_params(Section(incomplete, section_name))
+    assert str(info.value) == f"params.yaml: missing key '{section_name}.{key}'"
+
+
+# --- the project's own params.yaml (read-only) ---------------------------------------------
+
+def test_project_params_all_parse():
+    path = PROJECT_PARAMS
+    KMeansConfig.from_params(Section.load("baseline_kmeans", path))
+    KMeansConfig.from_params(Section.load("cluster_kmeans", path))
+    GmmConfig.from_params(Section.load("cluster_gmm", path))
+    train = Section.load("train_autoencoder", path)
+    architecture = AutoencoderConfig.from_params(train)
+    TrainingConfig.from_params(train)
+    assert architecture.architecture != "dense" or architecture.latent_dim is not None
+
+    encode = Section.load("encode", path)
+    assert encode.integer("batch_size", minimum=1) >= 1
+    if encode.choice("manifold", MANIFOLDS) == "umap":
+        UmapConfig.from_params(encode.section("umap"))
+
+    # The same getters and bounds as stages/fetch.py and stages/preprocess.py.
+    fetch = Section.load("fetch", path)
+    fetch.text("source_dir", optional=True)
+    fetch.text("debian_dir")
+    fetch.text("base_url", optional=True)
+    fetch.number("timeout_seconds", minimum=0, exclusive=True)
+    preprocess = Section.load("preprocess", path)
+    preprocess.number("val_fraction", 0, 1, exclusive=True)
+    preprocess.integer("seed", minimum=0)
+    preprocess.integer("max_train_images", minimum=20, optional=True)
+    preprocess.integer("max_test_images", minimum=10, optional=True)
+
+
+def test_project_params_have_ten_clusters():
+    path = PROJECT_PARAMS
+    assert KMeansConfig.from_params(Section.load("baseline_kmeans", path)).n_clusters == 10
+    assert KMeansConfig.from_params(Section.load("cluster_kmeans", path)).n_clusters == 10
+    assert GmmConfig.from_params(Section.load("cluster_gmm", path)).n_components == 10

@@ -1,0 +1,127 @@
+"""End to end: the real `dvc repro` on a tiny configuration of the real data, in a scratch
+copy of the project that is its own git and DVC repository."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import PROJECT_ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.real_data]
+
+PROJECT_FILES = ("dvc.yaml", "params.yaml", "stages", "fashion_clustering", ".dvc/config",
+                 ".dvcignore", ".gitignore")
+METHODS = {"baseline_kmeans", "ae_kmeans", "ae_gmm"}
+SPLITS = {"train", "val", "test"}
+SCORES = {"acc", "nmi", "ari", "completeness"}
+TINY = {
+    "preprocess": {"max_train_images": 500, "max_test_images": 200},
+    "train_autoencoder": {"epochs": 2, "dense_units": [64], "batch_size": 64},
+    "encode": {"umap": {"n_neighbors": 10, "n_epochs": 20}},
+}
+
+
+def merge(base: dict, update: dict) -> dict:
+    return {k: merge(base[k], v) if isinstance(v, dict) else v for k, v in update.items()} | {
+        k: v for k, v in base.items() if k not in update}
+
+
+def run(cmd: list[str], cwd: Path, env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory, real_data) -> Path:
+    """A scratch copy of the project with tiny params, committed to its own git repository."""
+    root = tmp_path_factory.mktemp("project")
+    for name in PROJECT_FILES:
+        source, target = PROJECT_ROOT / name, root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    (root / "params.yaml").write_text(yaml.safe_dump(merge(params, TINY), sort_keys=False))
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
+        subprocess.run(cmd, cwd=root, check=True)
+    return root
+
+
+def test_repro_is_complete_repeatable_and_comparable(tiny_project, tool_env):
+    run(["dvc", "repro"], tiny_project, tool_env)
+
+    scores = json.loads((tiny_project / "metrics/evaluate.json").read_text())
+    assert set(scores) == METHODS
+    for method in METHODS:
+        assert set(scores[method]) == SPLITS
+        for split in SPLITS:
+            assert set(scores[method][split]) == SCORES
+            values = scores[method][split]
+            assert 0.1 <= values["acc"] <= 1 and 0 <= values["nmi"] <= 1
+            assert -1 <= values["ari"] <= 1 and 0 <= values["completeness"] <= 1
+    counts = json.loads((tiny_project / "metrics/class_counts.json").read_text())
+    assert {s: sum(c.values()) for s, c in counts.items()} == {"train": 400, "val": 100, "test": 200}
+    for method in METHODS:
+        csv = (tiny_project / f"metrics/confusion/confusion_{method}.csv").read_text().splitlines()
+        assert csv[0] == "actual,predicted" and len(csv) == 201
+        assert (tiny_project / f"metrics/confusion/confusion_{method}.png").read_bytes()[:4] == b"\x89PNG"
+    losses = (tiny_project / "metrics/train_autoencoder/plots/metrics/eval/loss.tsv").read_text()
+    assert len(losses.splitlines()) == 1 + 2  # header and one row per epoch
+
+    # A second repro does nothing.
+    again = run(["dvc", "repro"], tiny_project, tool_env)
+    assert "Data and pipelines are up to date" in again.stdout
+
+    # Rerunning everything gives byte-identical outputs: the lock file does not change.
+    lock = (tiny_project / "dvc.lock").read_text()
+    run(["dvc", "repro", "--force"], tiny_project, tool_env)
+    assert (tiny_project / "dvc.lock").read_text() == lock
+
+    # An experiment with one param changed shows up in DVC's comparisons.
+    run(["git", "add", "-A"], tiny_project, tool_env)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], tiny_project, tool_env)
+    run(["dvc", "exp", "run", "-S", "train_autoencoder.epochs=1"], tiny_project, tool_env)
+    params = json.loads(run(["dvc", "params", "diff", "--json"], tiny_project, tool_env).stdout)
+    assert params["params.yaml"]["train_autoencoder.epochs"] == {"old": 2, "new": 1}
+    metrics = json.loads(run(["dvc", "metrics", "diff", "--json"], tiny_project, tool_env).stdout)
+    changed = metrics["metrics/train_autoencoder/metrics.json"]["step"]
+    assert (changed["old"], changed["new"]) == (1, 0)
+    assert "metrics/evaluate.json" in metrics
+    experiments = run(["dvc", "exp", "show", "--csv"], tiny_project, tool_env).stdout.splitlines()
+    assert len(experiments) >= 3  # header, the workspace and the baseline commit
+
+
+@pytest.mark.parametrize("stage, section, key, value, expected", [
+    ("cluster_gmm", "cluster_gmm", "covariance_type", "weird", "cluster_gmm.covariance_type"),
+    ("baseline_kmeans", "baseline_kmeans", "n_clusters", 0, "baseline_kmeans.n_clusters must be an integer >= 1"),
+    ("train_autoencoder", "train_autoencoder", "architecture", "resnet", "train_autoencoder.architecture"),
+    ("cluster_kmeans", "cluster_kmeans", "tol", None, "missing key 'cluster_kmeans.tol'"),
+])
+def test_bad_params_fail_in_one_line_and_write_nothing(
+    tiny_project, tool_env, tmp_path, stage, section, key, value, expected
+):
+    workdir = tmp_path / "work"
+    shutil.copytree(tiny_project, workdir, ignore=shutil.ignore_patterns(".git", ".dvc", "data", "metrics"))
+    params = yaml.safe_load((workdir / "params.yaml").read_text())
+    if value is None:
+        del params[section][key]
+    else:
+        params[section][key] = value
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params))
+    stage_cmd = yaml.safe_load((workdir / "dvc.yaml").read_text())["stages"][stage]["cmd"].split()
+    result = run(stage_cmd, workdir, tool_env, check=False)
+    assert result.returncode == 1
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and expected in error_lines[0]
+    assert not (workdir / "data").exists() or not any((workdir / "data").rglob("*.*"))

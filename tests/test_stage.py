@@ -1,0 +1,104 @@
+"""What every stage script shares: arguments, one-line errors, exit codes."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from fashion_clustering.errors import PipelineError
+from fashion_clustering.stage import run_stage
+
+SCRIPT = textwrap.dedent(
+    """
+    from pathlib import Path
+
+    from fashion_clustering.errors import PipelineError
+    from fashion_clustering.stage import run_stage
+
+
+    def main(in_file: str, out_file: str) -> None:
+        if in_file == "bad":
+            raise PipelineError(f"{in_file}: bad IDX magic number 0x01020304")
+        if in_file == "crash":
+            raise KeyError("not a pipeline error")
+        Path(out_file).write_text(in_file.upper())
+
+
+    if __name__ == "__main__":
+        run_stage(main)
+    """
+)
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "demo_stage.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+def run(script, *args):
+    return subprocess.run([sys.executable, str(script), *args], cwd=script.parent,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_success(script):
+    result = run(script, "good", "out.txt")
+    assert result.returncode == 0, result.stderr
+    assert (script.parent / "out.txt").read_text() == "GOOD"
+    assert result.stderr == ""
+
+
+def test_pipeline_error_is_one_line_and_exit_1(script):
+    result = run(script, "bad", "out.txt")
+    assert result.returncode == 1
+    assert result.stderr == "error: bad: bad IDX magic number 0x01020304\n"
+    assert result.stdout == ""
+    assert not (script.parent / "out.txt").exists()
+
+
+def test_other_exceptions_are_not_hidden(script):
+    result = run(script, "crash", "out.txt")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "KeyError" in result.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("only-one",), ("a", "b", "c")])
+def test_wrong_argument_count(script, args):
+    result = run(script, *args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"usage: {script} IN_FILE OUT_FILE"]
+
+
+# The same in-process, with sys.argv patched.
+
+def test_in_process_error(monkeypatch, capsys):
+    def main(raw_dir):
+        raise PipelineError(f"{raw_dir}: no labels")
+
+    monkeypatch.setattr(sys, "argv", ["stages/preprocess.py", "data/raw"])
+    with pytest.raises(SystemExit) as info:
+        run_stage(main)
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert err == "error: data/raw: no labels\n"
+
+
+def test_in_process_usage(monkeypatch, capsys):
+    def main(prepared_dir, model_file, log_dir):
+        raise AssertionError("must not be called")
+
+    monkeypatch.setattr(sys, "argv", ["stages/train_autoencoder.py", "data/prepared"])
+    with pytest.raises(SystemExit) as info:
+        run_stage(main)
+    assert info.value.code == 2
+    assert capsys.readouterr().err == (
+        "usage: stages/train_autoencoder.py PREPARED_DIR MODEL_FILE LOG_DIR\n")
+
+
+def test_in_process_success_passes_arguments_in_order(monkeypatch):
+    calls = []
+    monkeypatch.setattr(sys, "argv", ["stage.py", "a", "b"])
+    run_stage(lambda first, second: calls.append((first, second)))
+    assert calls == [("a", "b")]
