@@ -161,7 +161,8 @@ def train_autoencoder(
 
 
 def save_model(model, path: str) -> None:
-    """Save in ``.keras`` format without the save date, so equal weights give equal bytes."""
+    """Save in ``.keras`` format without the save date or memory addresses, so equal
+    weights give equal bytes."""
     with tempfile.TemporaryDirectory() as scratch:
         raw = f"{scratch}/model.keras"
         model.save(raw)
@@ -170,7 +171,20 @@ def save_model(model, path: str) -> None:
     metadata = json.loads(entries["metadata.json"])
     metadata.pop("date_saved", None)
     entries["metadata.json"] = json.dumps(metadata).encode()
+    entries["config.json"] = json.dumps(_renumber_shared_objects(json.loads(entries["config.json"]))).encode()
     write_zip(path, entries)
+
+
+def _renumber_shared_objects(config, ids: dict | None = None):
+    """Replace Keras' ``shared_object_id`` values (Python ``id()``s, so memory addresses)
+    by their order of first appearance; loading only needs equal ids to stay equal."""
+    ids = {} if ids is None else ids
+    if isinstance(config, dict):
+        return {key: ids.setdefault(value, len(ids)) if key == "shared_object_id"
+                else _renumber_shared_objects(value, ids) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_renumber_shared_objects(item, ids) for item in config]
+    return config
 
 
 def load_encoder(path: str):

@@ -102,6 +102,9 @@ def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM") -> GaussianMixt
         model.fit(x)
     except ValueError as error:  # e.g. a singular covariance: reg_covar too small
         raise PipelineError(f"{what}: {error}".replace("\n", " ")) from error
+    # Verbose EM leaves wall-clock times on the model; drop them so equal fits pickle equally.
+    for attribute in ("_init_prev_time", "_iter_prev_time"):
+        vars(model).pop(attribute, None)
     if not model.converged_:
         log.warning("%s: EM did not converge in %d iterations", what, config.max_iter)
     log.info("%s: %d EM iterations, lower bound %.6g, %.1f s", what, model.n_iter_,

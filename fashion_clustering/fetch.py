@@ -49,13 +49,14 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_from_dir(directory: Path, name: str) -> bytes | None:
-    """The decompressed bytes of ``name`` (or ``name.gz``) in ``directory``, or None."""
+def read_from_dir(directory: Path, name: str) -> tuple[bytes, str] | None:
+    """The decompressed bytes of ``name.gz`` (or ``name``) in ``directory`` and the file
+    read, or None."""
     compressed, plain = directory / f"{name}.gz", directory / name
     if compressed.is_file():
-        return gunzip(compressed.read_bytes(), str(compressed))
+        return gunzip(compressed.read_bytes(), str(compressed)), str(compressed)
     if plain.is_file():
-        return plain.read_bytes()
+        return plain.read_bytes(), str(plain)
     return None
 
 
@@ -74,11 +75,6 @@ def download(url: str, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
-def read_from_url(base_url: str, name: str, timeout: float) -> bytes:
-    url = f"{base_url.rstrip('/')}/{name}.gz"
-    return gunzip(download(url, timeout), url)
-
-
 def fetch_dataset(
     out_dir: str | Path,
     source_dirs: Sequence[str | Path],
@@ -95,9 +91,9 @@ def fetch_dataset(
     for name, digest in expected_sha256.items():
         tried = []
         for directory in map(Path, source_dirs):
-            data = read_from_dir(directory, name)
-            if data is not None:
-                found[name], origin[name] = data, str(directory)
+            read = read_from_dir(directory, name)
+            if read is not None:
+                found[name], origin[name] = read
                 break
             tried.append(f"{directory} has no {name}[.gz]")
         else:
@@ -105,17 +101,18 @@ def fetch_dataset(
                 tried.append("no download location (fetch.base_url) set")
             else:
                 try:
-                    found[name], origin[name] = read_from_url(base_url, name, timeout), base_url
+                    url = f"{base_url.rstrip('/')}/{name}.gz"
+                    found[name], origin[name] = gunzip(download(url, timeout), url), url
                 except (urllib.error.URLError, OSError) as error:
                     tried.append(f"download from {base_url} failed ({error})")
         if name not in found:
             raise PipelineError(f"no source has {name}: {'; '.join(tried)}; {HOW_TO_GET}")
         if sha256(found[name]) != digest:
             raise PipelineError(
-                f"{origin[name]}/{name}: SHA-256 of the decompressed file is "
+                f"{origin[name]}: SHA-256 of the decompressed file is "
                 f"{sha256(found[name])}, expected {digest}"
             )
-        log.info("%s: verified SHA-256 (from %s)", name, origin[name])
+        log.info("%s: verified SHA-256 of %s", name, origin[name])
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
         for name, data in found.items():

@@ -33,6 +33,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     _remove(tmp)
     try:
         yield tmp
+        if not (tmp.exists() or tmp.is_symlink()):
+            raise FileNotFoundError(f"{target}: nothing was written to {tmp}")
         _remove(target)
         os.replace(tmp, target)
     finally:
@@ -82,10 +84,13 @@ def save_arrays(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) 
 def load_arrays(path: str | os.PathLike[str], names: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Read the named arrays from an ``.npz`` archive, failing clearly on a missing one."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [name for name in names if name not in archive.files]
-            if missing:
-                raise PipelineError(f"{path}: expected arrays {list(names)}, missing {missing}")
-            return {name: archive[name] for name in names}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise PipelineError(f"{path}: not a readable .npz archive ({error})") from error
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise PipelineError(f"{path}: expected a .npz archive of arrays {list(names)}, found one array")
+    with archive:
+        missing = [name for name in names if name not in archive.files]
+        if missing:
+            raise PipelineError(f"{path}: expected arrays {list(names)}, missing {missing}")
+        return {name: archive[name] for name in names}

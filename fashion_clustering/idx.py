@@ -26,9 +26,9 @@ CLASS_NAMES = (
 def parse_idx(data: bytes, ndim: int, source: str) -> np.ndarray:
     """Decode an unsigned-byte IDX file of ``ndim`` dimensions; ``source`` names it in errors."""
     if len(data) < 4 or data[:2] != b"\x00\x00" or data[2] != UBYTE or data[3] != ndim:
-        magic = data[:4].hex() or "nothing"
+        found = f"0x{data[:4].hex()}" if data else "an empty file"
         raise PipelineError(
-            f"{source}: bad IDX magic number 0x{magic}, expected 0x0000{UBYTE:02x}{ndim:02x} "
+            f"{source}: bad IDX magic number {found}, expected 0x0000{UBYTE:02x}{ndim:02x} "
             f"(unsigned bytes, {ndim} dimension{'s' if ndim > 1 else ''})"
         )
     header = 4 + 4 * ndim

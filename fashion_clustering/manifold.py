@@ -46,7 +46,7 @@ def fit_umap(codes: np.ndarray, config: UmapConfig):
     reducer = umap.UMAP(
         n_components=config.n_components, n_neighbors=config.n_neighbors,
         min_dist=config.min_dist, metric=config.metric, n_epochs=config.n_epochs,
-        random_state=config.seed, verbose=True,
+        random_state=config.seed, verbose=True, tqdm_kwds={"disable": True},
     )
     start = time.perf_counter()
     log.info("UMAP: fitting %d dimensions on %d x %d codes", config.n_components, *codes.shape)

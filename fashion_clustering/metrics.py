@@ -37,8 +37,9 @@ def match_clusters(y_true: np.ndarray, y_pred: np.ndarray) -> dict[int, int]:
 
 def matched_predictions(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Each row's predicted class: its cluster's matched class, or -1 if unmatched."""
+    mapping = match_clusters(y_true, y_pred)
     lookup = np.full(int(np.max(y_pred)) + 1, -1, dtype=np.int64)
-    for cluster, label in match_clusters(y_true, y_pred).items():
+    for cluster, label in mapping.items():
         lookup[cluster] = label
     return lookup[y_pred]
 

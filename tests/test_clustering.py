@@ -127,3 +127,11 @@ def test_save_model_pickles(tmp_path, train):
     save_model(model, path)
     restored = pickle.loads(path.read_bytes())
     np.testing.assert_array_equal(restored.predict(x), model.labels_)
+
+
+@pytest.mark.parametrize("fit, config", [(fit_kmeans, KMEANS), (fit_gmm, GMM)], ids=["kmeans", "gmm"])
+def test_equal_fits_pickle_to_equal_bytes(tmp_path, train, fit, config):
+    x, _ = train
+    save_model(fit(x, config), tmp_path / "first.pkl")
+    save_model(fit(x, config), tmp_path / "again.pkl")
+    assert (tmp_path / "first.pkl").read_bytes() == (tmp_path / "again.pkl").read_bytes()

@@ -39,7 +39,7 @@ def test_gz_source_gives_decompressed_files(tmp_path, raw, digests):
     source = write_files(tmp_path / "gz", raw, compressed=True)
     out = tmp_path / "out"
     origin = fetch_dataset(out, [source], None, TIMEOUT, expected_sha256=digests)
-    assert origin == {name: str(source) for name in RAW_NAMES}
+    assert origin == {name: str(source / f"{name}.gz") for name in RAW_NAMES}
     assert tree_snapshot(out) == raw
 
 
@@ -59,7 +59,8 @@ def test_missing_files_fall_through_to_next_source(tmp_path, raw, digests):
     out = tmp_path / "out"
     origin = fetch_dataset(out, [tmp_path / "does-not-exist", first, second], None, TIMEOUT,
                            expected_sha256=digests)
-    assert origin == {n: str(first) if n in first_names else str(second) for n in RAW_NAMES}
+    assert origin == {n: str(first / f"{n}.gz") if n in first_names else str(second / n)
+                      for n in RAW_NAMES}
     assert tree_snapshot(out) == raw
 
 
@@ -200,7 +201,7 @@ def test_download_verifies_and_decompresses(tmp_path, raw, digests, http_dir):
     out = tmp_path / "out"
     origin = fetch_dataset(out, [tmp_path / "no-such-dir"], base_url, TIMEOUT,
                            expected_sha256=digests)
-    assert origin == {name: base_url for name in RAW_NAMES}
+    assert origin == {name: f"{base_url.rstrip('/')}/{name}.gz" for name in RAW_NAMES}
     assert tree_snapshot(out) == raw
 
 
@@ -211,7 +212,8 @@ def test_download_only_for_files_no_directory_has(tmp_path, raw, digests, http_d
     write_files(served, {RAW_NAMES[0]: raw[RAW_NAMES[0]]}, compressed=True)
     out = tmp_path / "out"
     origin = fetch_dataset(out, [local], base_url, TIMEOUT, expected_sha256=digests)
-    assert origin == {RAW_NAMES[0]: base_url, **{n: str(local) for n in local_names}}
+    assert origin == {RAW_NAMES[0]: f"{base_url.rstrip('/')}/{RAW_NAMES[0]}.gz",
+                      **{n: str(local / n) for n in local_names}}
     assert tree_snapshot(out) == raw
 
 

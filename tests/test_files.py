@@ -81,8 +81,6 @@ def test_load_arrays_missing_file(tmp_path):
         load_arrays(path, ("x",))
 
 
-@pytest.mark.xfail(strict=True, raises=EOFError,
-                   reason="bug: load_arrays does not catch EOFError from np.load on an empty file")
 def test_load_arrays_empty_file(tmp_path):
     path = tmp_path / "empty.npz"
     path.write_bytes(b"")
@@ -90,9 +88,6 @@ def test_load_arrays_empty_file(tmp_path):
         load_arrays(path, ("x",))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="bug: load_arrays uses np.load's result as a context manager even "
-                          "when it is a single .npy array")
 def test_load_arrays_single_npy_file(tmp_path):
     path = tmp_path / "array.npz"
     with path.open("wb") as handle:
@@ -182,3 +177,12 @@ def test_atomic_path_clears_stale_temporary(tmp_path):
         tmp.mkdir()
     assert target.is_dir() and list(target.iterdir()) == []
     assert leftovers(tmp_path) == []
+
+
+def test_atomic_path_keeps_the_target_when_nothing_was_written(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("previous")
+    with pytest.raises(FileNotFoundError, match="nothing was written"):
+        with atomic_path(target):
+            pass
+    assert target.read_text() == "previous"

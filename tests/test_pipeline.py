@@ -93,7 +93,8 @@ def test_repro_is_complete_repeatable_and_comparable(tiny_project, tool_env):
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], tiny_project, tool_env)
     run(["dvc", "exp", "run", "-S", "train_autoencoder.epochs=1"], tiny_project, tool_env)
     params = json.loads(run(["dvc", "params", "diff", "--json"], tiny_project, tool_env).stdout)
-    assert params["params.yaml"]["train_autoencoder.epochs"] == {"old": 2, "new": 1}
+    epochs = params["params.yaml"]["train_autoencoder.epochs"]
+    assert (epochs["old"], epochs["new"]) == (2, 1)
     metrics = json.loads(run(["dvc", "metrics", "diff", "--json"], tiny_project, tool_env).stdout)
     changed = metrics["metrics/train_autoencoder/metrics.json"]["step"]
     assert (changed["old"], changed["new"]) == (1, 0)

@@ -1,0 +1,177 @@
+"""Keras autoencoders: shapes, training, byte-stable saving and seeded determinism.
+
+Small models on a few random rows: a few seconds besides importing TensorFlow.
+"""
+
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from fashion_clustering.autoencoder import (
+    AutoencoderConfig, TrainingConfig, build_autoencoder, encode, load_encoder, save_model,
+    seed_everything, train_autoencoder,
+)
+from fashion_clustering.errors import PipelineError
+
+# Keras' own numpy-2 deprecation noise, not this project's.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+SMALL_DENSE = AutoencoderConfig("dense", latent_dim=10, dense_units=[64, 32], conv_filters=[32])
+ONE_EPOCH = TrainingConfig(epochs=1, batch_size=16, learning_rate=1e-3,
+                           early_stopping_patience=None, seed=0)
+
+
+@pytest.fixture(scope="module")
+def rows():
+    """64 random pixel rows in [0, 1]: 48 for training, 16 for validation."""
+    x = np.random.default_rng(0).random((64, 784), dtype=np.float32)
+    return x[:48], x[48:]
+
+
+def weights_of(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def test_dense_shapes_and_size():
+    autoencoder, encoder = build_autoencoder(SMALL_DENSE)
+    assert encoder.output_shape == (None, 10)
+    assert autoencoder.input_shape == autoencoder.output_shape == (None, 784)
+    assert autoencoder.get_layer("encoder") is encoder
+    # 784-64-32-10 and back: (784*64+64) + (64*32+32) + (32*10+10) + (10*32+32) + ... + (64*784+784)
+    assert autoencoder.count_params() == 106_074
+
+
+def test_conv_without_latent_dim_codes_the_last_feature_map():
+    config = AutoencoderConfig("conv", latent_dim=None, dense_units=[500], conv_filters=[32, 64, 128])
+    autoencoder, encoder = build_autoencoder(config)
+    assert encoder.output_shape == (None, 7 * 7 * 128)
+    assert autoencoder.output_shape == (None, 784)
+    assert autoencoder.count_params() == 186_497
+
+
+def test_conv_with_latent_dim():
+    config = AutoencoderConfig("conv", latent_dim=8, dense_units=[500], conv_filters=[32, 64, 128])
+    autoencoder, encoder = build_autoencoder(config)
+    assert encoder.output_shape == (None, 8)
+    assert autoencoder.output_shape == (None, 784)
+    # The 186,497 of the plain conv net plus 6272 -> 8 in the encoder and 8 -> 6272 in the decoder.
+    assert autoencoder.count_params() == 186_497 + (6272 * 8 + 8) + (8 * 6272 + 6272)
+
+
+@pytest.mark.parametrize(
+    "config, match",
+    [
+        (AutoencoderConfig("rnn", 10, [64], [32]), r"architecture must be one of dense, conv, got 'rnn'"),
+        (AutoencoderConfig("dense", None, [64], [32]), r"latent_dim must be an integer >= 1"),
+        (AutoencoderConfig("conv", 10, [64], [8, 16, 32, 64]), r"conv_filters has 4 entries"),
+    ],
+    ids=["unknown-architecture", "dense-without-latent", "too-many-pools"],
+)
+def test_bad_architecture(config, match):
+    with pytest.raises(PipelineError, match=match):
+        build_autoencoder(config)
+
+
+def test_one_epoch_history(rows):
+    x_train, x_val = rows
+    seed_everything(0)
+    autoencoder, _ = build_autoencoder(SMALL_DENSE)
+    callbacks = []
+    history = train_autoencoder(autoencoder, x_train, x_val, ONE_EPOCH, callbacks)
+    assert {"loss", "val_loss"} <= set(history)
+    assert len(history["loss"]) == len(history["val_loss"]) == 1
+    assert all(np.isfinite(history["loss"])) and 0 < history["loss"][0] < 1
+    assert callbacks == []  # early stopping, if any, is not added to the caller's list
+
+
+def test_early_stopping_limits_epochs(rows):
+    x_train, x_val = rows
+    seed_everything(0)
+    autoencoder, _ = build_autoencoder(SMALL_DENSE)
+    # Random rows cannot be reconstructed better than their mean: val_loss stops improving
+    # within a few epochs, and with patience 1 training must stop long before epoch 30.
+    config = TrainingConfig(epochs=30, batch_size=48, learning_rate=0.05,
+                            early_stopping_patience=1, seed=0)
+    history = train_autoencoder(autoencoder, x_train, x_val, config, [])
+    assert len(history["loss"]) < 30
+
+
+@pytest.fixture(scope="module")
+def trained(rows):
+    x_train, x_val = rows
+    seed_everything(1)
+    autoencoder, encoder = build_autoencoder(SMALL_DENSE)
+    train_autoencoder(autoencoder, x_train, x_val, ONE_EPOCH, [])
+    return autoencoder, encoder
+
+
+def test_save_model_is_byte_stable(tmp_path, trained):
+    autoencoder, _ = trained
+    first, second = tmp_path / "a.keras", tmp_path / "models" / "b.keras"
+    save_model(autoencoder, str(first))
+    time.sleep(1.1)  # a save date or zip timestamp would differ now
+    save_model(autoencoder, str(second))
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        assert "date_saved" not in archive.read("metadata.json").decode()
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_load_encoder_gives_the_same_codes(tmp_path, rows, trained):
+    autoencoder, encoder = trained
+    path = tmp_path / "model.keras"
+    save_model(autoencoder, str(path))
+    loaded = load_encoder(str(path))
+    x = np.vstack(rows)
+    codes = encode(encoder, x, batch_size=32)
+    assert codes.shape == (64, 10) and codes.dtype == np.float32
+    np.testing.assert_array_equal(encode(loaded, x, batch_size=32), codes)
+
+
+@pytest.mark.parametrize("content", [None, b"not a zip archive"], ids=["missing", "not-a-zip"])
+def test_load_encoder_bad_file(tmp_path, content):
+    path = tmp_path / "model.keras"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(PipelineError, match="cannot load the autoencoder") as info:
+        load_encoder(str(path))
+    assert str(path) in str(info.value)
+
+
+def train_from_seed(seed, rows):
+    """As in a fresh run of the stage: clear_session resets Keras' automatic layer names."""
+    import keras
+
+    keras.backend.clear_session()
+    x_train, x_val = rows
+    seed_everything(seed)
+    autoencoder, _ = build_autoencoder(SMALL_DENSE)
+    train_autoencoder(autoencoder, x_train, x_val, ONE_EPOCH, [])
+    return autoencoder
+
+
+@pytest.fixture(scope="module")
+def seeded_models(rows):
+    """Three separately built and trained autoencoders, from seeds 7, 7 and 8."""
+    return [train_from_seed(seed, rows) for seed in (7, 7, 8)]
+
+
+def test_same_seed_same_weights(seeded_models):
+    first, again, other = (weights_of(model) for model in seeded_models)
+    assert len(first) == len(again) == 12  # kernel and bias of 6 dense layers
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_same_seed_same_saved_bytes(tmp_path, seeded_models):
+    """Distinct model objects (as in two runs of the stage) with equal weights save equally."""
+    paths = [tmp_path / f"{name}.keras" for name in ("first", "again", "other")]
+    for model, path in zip(seeded_models, paths):
+        save_model(model, str(path))
+    first, again, other = (path.read_bytes() for path in paths)
+    assert first == again
+    assert first != other
