@@ -8,7 +8,8 @@ and split, and wall time / peak memory per stage) and ``<name>.md`` (the tables)
 
     python benchmarks/seeds.py --name default --seeds 0 1 2
     python benchmarks/seeds.py --name ablation --seeds 0 --variant default \
-        --variant no_umap:encode.manifold=none --variant diag:cluster_gmm.covariance_type=diag
+        --variant "no_umap:encode.manifold=none" \
+        --variant "course_report_20_epochs:@course_report;train_autoencoder.epochs=20"
 """
 
 from __future__ import annotations
@@ -26,16 +27,14 @@ from pathlib import Path
 
 import yaml
 
+from preset import load_preset
+
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("dvc.yaml", "params.yaml", "stages", "fashion_clustering", ".dvc/config", ".dvcignore")
 SEED_KEYS = ("baseline_kmeans.seed", "train_autoencoder.seed", "encode.umap.seed",
              "cluster_kmeans.seed", "cluster_gmm.seed")
 METHODS = ("baseline_kmeans", "ae_kmeans", "ae_gmm")
 SCORES = ("acc", "nmi", "ari")
-
-
-def parse_value(text: str):
-    return yaml.safe_load(text)
 
 
 def set_key(params: dict, dotted: str, value) -> None:
@@ -49,12 +48,15 @@ def set_key(params: dict, dotted: str, value) -> None:
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, object]]:
-    """``name:key=value,key=value`` (or just ``default``)."""
+    """``name:key=value;key=value`` (or just ``default``); ``@preset`` adds a named preset."""
     name, _, spec = text.partition(":")
-    overrides = {}
-    for item in filter(None, spec.split(",")):
-        key, _, value = item.partition("=")
-        overrides[key] = parse_value(value)
+    overrides: dict[str, object] = {}
+    for item in filter(None, spec.split(";")):
+        if item.startswith("@"):
+            overrides.update(load_preset(item[1:]))
+        else:
+            key, _, value = item.partition("=")
+            overrides[key] = yaml.safe_load(value)
     return name, overrides
 
 
