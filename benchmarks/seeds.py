@@ -60,15 +60,22 @@ def parse_variant(text: str) -> tuple[str, dict[str, object]]:
     return name, overrides
 
 
-def run_stage(project: Path, stage: str, env: dict) -> tuple[float, float]:
-    """Run one stage with `dvc repro -s`; return wall seconds and peak RSS in MiB."""
+def run_stage(project: Path, stage: str, env: dict) -> dict[str, object]:
+    """Run one stage with `dvc repro -s`: wall seconds, peak RSS in MiB, and whether it ran
+    (rather than being up to date or restored from DVC's run cache)."""
     start = time.perf_counter()
     process = subprocess.Popen(["dvc", "repro", "-s", stage], cwd=project, env=env,
-                               stdout=sys.stderr, stderr=sys.stderr)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    for line in process.stdout:
+        output.append(line)
+        sys.stderr.write(line)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"error: stage {stage} failed")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    skipped = any("skipping" in line for line in output)
+    return {"seconds": round(time.perf_counter() - start, 1), "peak_mib": round(usage.ru_maxrss / 1024),
+            "ran": not skipped}
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -95,7 +102,10 @@ def main() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             copy = shutil.copytree if source.is_dir() else shutil.copy
             copy(source, target)
-        subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+        # DVCLive needs a commit to exist.
+        for git in (["init", "-q"], ["add", "-A"], ["-c", "user.name=benchmark", "-c",
+                                                     "user.email=benchmark@localhost", "commit", "-qm", "benchmark"]):
+            subprocess.run(["git", *git], cwd=project, check=True)
         for seed in args.seeds:
             for variant, overrides in variants.items():
                 params = json.loads(json.dumps(base))
@@ -105,12 +115,10 @@ def main() -> None:
                     set_key(params, key, value)
                 (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
                 print(f"== seed {seed}, variant {variant} ==", file=sys.stderr, flush=True)
-                timing = {stage: run_stage(project, stage, env) for stage in stages}
+                stage_runs = {stage: run_stage(project, stage, env) for stage in stages}
                 scores = json.loads((project / "metrics/evaluate.json").read_text())
                 runs.append({"seed": seed, "variant": variant, "overrides": overrides,
-                             "scores": scores,
-                             "seconds": {s: round(t, 1) for s, (t, _) in timing.items()},
-                             "peak_mib": {s: round(m) for s, (_, m) in timing.items()}})
+                             "scores": scores, "stages": stage_runs})
     write_results(args.name, variants, runs)
 
 
@@ -119,9 +127,13 @@ def aggregate(runs: list[dict]) -> dict:
     return {
         "scores": {m: {split: {s: summary([r["scores"][m][split][s] for r in runs]) for s in SCORES}
                        for split in first[m]} for m in METHODS},
-        # A stage's first run in a scratch copy is the honest cost; later ones may hit the cache.
-        "seconds": {stage: max(r["seconds"][stage] for r in runs) for stage in runs[0]["seconds"]},
-        "peak_mib": {stage: max(r["peak_mib"][stage] for r in runs) for stage in runs[0]["peak_mib"]},
+        # Only stages that really ran count; a variant may reuse another's stage from the cache.
+        "seconds": {stage: summary(ran) if (ran := [r["stages"][stage]["seconds"] for r in runs
+                                                    if r["stages"][stage]["ran"]]) else None
+                    for stage in runs[0]["stages"]},
+        "peak_mib": {stage: max((r["stages"][stage]["peak_mib"] for r in runs
+                                 if r["stages"][stage]["ran"]), default=None)
+                     for stage in runs[0]["stages"]},
     }
 
 
@@ -141,20 +153,32 @@ def write_results(name: str, variants: dict, runs: list[dict]) -> None:
 
 def markdown(results: dict) -> str:
     seeds = ", ".join(map(str, results["seeds"]))
-    lines = [f"Test split, mean ± std over seeds {seeds}.", "",
+    lines = ["Variants (overrides of the committed params.yaml):", ""]
+    lines += [f"- `{variant}`: " + (", ".join(f"`{k}={json.dumps(v)}`" for k, v in result["overrides"].items())
+                                   or "the committed defaults")
+              for variant, result in results["variants"].items()]
+    lines += ["", f"Test split, mean ± std over seeds {seeds}.", "",
              "| variant | method | ACC | NMI | ARI |", "|---|---|---|---|---|"]
     for variant, result in results["variants"].items():
         for method in METHODS:
             cells = [f"{result['scores'][method]['test'][s]['mean']:.3f} ± "
                      f"{result['scores'][method]['test'][s]['std']:.3f}" for s in SCORES]
             lines.append(f"| {variant} | {method} | {' | '.join(cells)} |")
-    lines += ["", "Wall time (s) and peak memory (MiB) per stage, the most over seeds.", "",
-              "| variant | " + " | ".join(results["variants"][next(iter(results["variants"]))]["seconds"])
-              + " | total |",
-              "|---" * (len(next(iter(results["variants"].values()))["seconds"]) + 2) + "|"]
+    lines += ["", "Wall time (mean over the seeds where the stage ran) and peak memory (most) per "
+              "stage; `shared` marks a stage this variant took from another's run (DVC's run cache).",
+              ""]
+    stages = list(next(iter(results["variants"].values()))["seconds"])
+    lines += ["| variant | " + " | ".join(stages) + " | total |", "|---" * (len(stages) + 2) + "|"]
     for variant, result in results["variants"].items():
-        cells = [f"{t:.0f} s / {result['peak_mib'][s]} MiB" for s, t in result["seconds"].items()]
-        lines.append(f"| {variant} | {' | '.join(cells)} | {sum(result['seconds'].values()):.0f} s |")
+        cells, total = [], 0.0
+        for stage in stages:
+            seconds = result["seconds"][stage]
+            if seconds is None:
+                cells.append("shared")
+            else:
+                total += seconds["mean"]
+                cells.append(f"{seconds['mean']:.0f} s, {result['peak_mib'][stage]} MiB")
+        lines.append(f"| {variant} | {' | '.join(cells)} | {total / 60:.1f} min |")
     return "\n".join(lines) + "\n"
 
 
