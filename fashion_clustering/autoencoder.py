@@ -9,6 +9,10 @@ architecture:
   (the original course report's 32-64-128 network), mirrored with upsampling; with
   ``latent_dim`` null the code is the flattened last feature map (7×7×128 = 6,272
   values), otherwise a dense layer maps it to ``latent_dim`` values.
+
+With ``input_noise`` > 0 the autoencoder is denoising: Gaussian noise of that standard
+deviation is added to its input while training (never when encoding), and it learns to
+reconstruct the clean image.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class AutoencoderConfig:
     latent_dim: int | None
     dense_units: Sequence[int]
     conv_filters: Sequence[int]
+    input_noise: float = 0.0
 
     @classmethod
     def from_params(cls, p: Section) -> "AutoencoderConfig":
@@ -47,6 +52,7 @@ class AutoencoderConfig:
             architecture=p.choice("architecture", ARCHITECTURES),
             latent_dim=p.integer("latent_dim", minimum=1, optional=True),
             dense_units=p.integers("dense_units"), conv_filters=p.integers("conv_filters"),
+            input_noise=p.number("input_noise", minimum=0),
         )
 
 
@@ -133,6 +139,8 @@ def build_autoencoder(config: AutoencoderConfig):
                             f"{', '.join(ARCHITECTURES)}, got {config.architecture!r}")
     build = _dense_coders if config.architecture == "dense" else _conv_coders
     encoder_layers, decoder_layers, code_shape = build(config)
+    if config.input_noise > 0:
+        encoder_layers.insert(0, keras.layers.GaussianNoise(config.input_noise))
     encoder = keras.Sequential([keras.Input((N_PIXELS,)), *encoder_layers], name="encoder")
     decoder = keras.Sequential([keras.Input(code_shape), *decoder_layers], name="decoder")
     inputs = keras.Input((N_PIXELS,), name="pixels")

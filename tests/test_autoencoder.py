@@ -175,3 +175,15 @@ def test_same_seed_same_saved_bytes(tmp_path, seeded_models):
     first, again, other = (path.read_bytes() for path in paths)
     assert first == again
     assert first != other
+
+
+def test_input_noise_corrupts_training_inputs_only():
+    import dataclasses
+
+    seed_everything(0)
+    noisy = dataclasses.replace(SMALL_DENSE, input_noise=0.5)
+    autoencoder, encoder = build_autoencoder(noisy)
+    x = np.random.default_rng(0).random((16, 784), dtype=np.float32)
+    assert any(layer.__class__.__name__ == "GaussianNoise" for layer in encoder.layers)
+    np.testing.assert_array_equal(encode(encoder, x, 8), encode(encoder, x, 8))
+    assert not np.allclose(encoder(x, training=True), encoder(x, training=False))

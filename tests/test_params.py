@@ -178,7 +178,8 @@ GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 10
        "reg_covar": 1e-6, "init_params": "k-means++", "seed": 1}
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
-               "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4}
+               "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
+               "input_noise": 0.25}
 UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine",
         "n_epochs": None, "seed": 3}
 
@@ -197,7 +198,8 @@ def test_gmm_config():
 def test_autoencoder_and_training_config():
     p = Section(AUTOENCODER, "train_autoencoder")
     assert AutoencoderConfig.from_params(p) == AutoencoderConfig(
-        architecture="conv", latent_dim=None, dense_units=[64, 32], conv_filters=[32, 64, 128])
+        architecture="conv", latent_dim=None, dense_units=[64, 32], conv_filters=[32, 64, 128],
+        input_noise=0.25)
     assert TrainingConfig.from_params(p) == TrainingConfig(
         epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4)
 
