@@ -54,12 +54,6 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-
-
 def write_zip(path: str | os.PathLike[str], entries: Mapping[str, bytes]) -> None:
     """Write an uncompressed zip archive whose entries all carry a fixed timestamp."""
     with atomic_path(path) as tmp:

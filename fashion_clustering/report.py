@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_path, write_text
+from .files import atomic_path
 from .idx import CLASS_NAMES
 from .metrics import matched_predictions
 
