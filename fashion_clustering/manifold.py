@@ -36,6 +36,11 @@ class UmapConfig:
         )
 
 
+def manifold_config(p: Section) -> UmapConfig | None:
+    """The encode section's UMAP settings, or None when ``manifold`` is ``none``."""
+    return UmapConfig.from_params(p.section("umap")) if p.choice("manifold", MANIFOLDS) == "umap" else None
+
+
 def fit_umap(codes: np.ndarray, config: UmapConfig):
     """Fit UMAP on training codes; return the reducer and the training embedding.
 

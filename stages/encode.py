@@ -6,7 +6,7 @@ That is the encoder's latent codes, optionally embedded by UMAP fitted on train 
 from fashion_clustering.autoencoder import encode, load_encoder
 from fashion_clustering.dataset import SPLITS, load_split
 from fashion_clustering.files import save_arrays
-from fashion_clustering.manifold import MANIFOLDS, UmapConfig, apply_umap, fit_umap
+from fashion_clustering.manifold import apply_umap, fit_umap, manifold_config
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
@@ -14,8 +14,7 @@ from fashion_clustering.stage import run_stage
 def main(prepared_dir: str, model_file: str, features_file: str) -> None:
     p = Section.load("encode")
     batch_size = p.integer("batch_size", minimum=1)
-    manifold = p.choice("manifold", MANIFOLDS)
-    umap = UmapConfig.from_params(p.section("umap")) if manifold == "umap" else None
+    umap = manifold_config(p)
     encoder = load_encoder(model_file)
     codes = {split: encode(encoder, load_split(prepared_dir, split)[0], batch_size) for split in SPLITS}
     if umap is not None:
