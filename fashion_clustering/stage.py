@@ -26,3 +26,12 @@ def run_stage(main: Callable[..., None]) -> None:
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+    except OSError as error:  # the system's refusal (a full disk, an unreadable file): one line too
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def describe_os_error(error: OSError) -> str:
+    """``<path>: <what the system said>`` on one line, or the message alone if no path."""
+    what = error.strerror or " ".join(str(error).split())
+    return what if error.filename is None else f"{error.filename}: {what}"
