@@ -4,6 +4,7 @@ and a failed stage must leave nothing half-written behind."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import ctypes
 import errno
 import io
@@ -30,6 +31,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     path replaces ``path`` on success and is deleted on failure. The old output stays in
     place until the new one takes over in one rename (see :func:`_install`), so a failure
     or a crash at any point leaves either the old output or the new one, never neither.
+    Inside :func:`outputs_together`, that rename waits for the end of its block.
     A system error that names no file (a full disk, say) is charged to ``path``.
     """
     target = Path(path)
@@ -37,17 +39,49 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp, aside = (target.with_name(f".{target.name}.{suffix}") for suffix in ("tmp", "old"))
     _restore(target, aside)
     _remove(tmp)
+    pending = _PENDING.get()
     try:
         yield tmp
         if not _exists(tmp):
             raise FileNotFoundError(f"{target}: nothing was written to {tmp}")
-        _install(tmp, target, aside)
+        if pending is None:
+            _install(tmp, target, aside)
+        else:
+            pending.append((tmp, target, aside))
     except OSError as error:
         if error.errno is not None and error.filename is None:
             error.filename = str(target)
         raise
     finally:
-        _remove(tmp)
+        if pending is None:
+            _remove(tmp)
+
+
+# Outputs written inside outputs_together(), waiting to be moved into place: (tmp, target, aside).
+_PENDING: contextvars.ContextVar[list[tuple[Path, Path, Path]] | None] = contextvars.ContextVar(
+    "pending_outputs", default=None)
+
+
+@contextlib.contextmanager
+def outputs_together() -> Iterator[None]:
+    """Hold back every :func:`atomic_path` output of the block until the block succeeds.
+
+    A stage writes several outputs; an error while writing any of them (a full disk, say)
+    must leave all of them as they were, so only when every one is complete are they moved
+    into place, in the order they were written. What can still fail after that is a rename.
+    """
+    pending: list[tuple[Path, Path, Path]] = []
+    token = _PENDING.set(pending)
+    try:
+        try:
+            yield
+        finally:
+            _PENDING.reset(token)
+        for tmp, target, aside in pending:
+            _install(tmp, target, aside)
+    finally:
+        for tmp, _, _ in reversed(pending):
+            _remove(tmp)
 
 
 # renameat2(2) from Linux's <fcntl.h> and <linux/fs.h>: swap two paths in one step.

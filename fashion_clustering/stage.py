@@ -8,6 +8,7 @@ import sys
 from typing import Callable
 
 from .errors import PipelineError
+from .files import outputs_together
 
 
 def run_stage(main: Callable[..., None]) -> None:
@@ -22,7 +23,8 @@ def run_stage(main: Callable[..., None]) -> None:
         print(f"usage: {sys.argv[0]} {' '.join(n.upper() for n in names)}", file=sys.stderr)
         sys.exit(2)
     try:
-        main(*args)
+        with outputs_together():  # an error leaves every output of the stage as it was
+            main(*args)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
