@@ -86,7 +86,8 @@ def read_from_dir(directory: Path, name: str) -> tuple[bytes, str] | None:
 
 
 def download(url: str, timeout: float) -> bytes:
-    """Download ``url``, logging progress every tenth of the file."""
+    """Download ``url``, logging progress every tenth of the file; a body shorter than its
+    ``Content-Length`` raises ``http.client.IncompleteRead``."""
     log.info("downloading %s", url)
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
@@ -97,6 +98,8 @@ def download(url: str, timeout: float) -> bytes:
             if total and received / total >= next_report:
                 log.info("  %3.0f%% of %.1f MB", 100 * received / total, total / 1e6)
                 next_report += 0.1
+    if received < total:  # the connection closed early; read() does not say so
+        raise http.client.IncompleteRead(b"".join(chunks), total - received)
     return b"".join(chunks)
 
 

@@ -39,21 +39,22 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp, aside = (target.with_name(f".{target.name}.{suffix}") for suffix in ("tmp", "old"))
     _restore(target, aside)
     _remove(tmp)
-    pending = _PENDING.get()
+    pending, held = _PENDING.get(), False
     try:
         yield tmp
         if not _exists(tmp):
             raise FileNotFoundError(f"{target}: nothing was written to {tmp}")
         if pending is None:
             _install(tmp, target, aside)
-        else:
+        else:  # outputs_together() now owns the temporary path
             pending.append((tmp, target, aside))
+            held = True
     except OSError as error:
         if error.errno is not None and error.filename is None:
             error.filename = str(target)
         raise
     finally:
-        if pending is None:
+        if not held:
             _remove(tmp)
 
 

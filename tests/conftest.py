@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import runpy
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import yaml
@@ -32,3 +34,23 @@ def tool_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+@pytest.fixture
+def run_script(monkeypatch, capsys) -> Callable[..., tuple[int, str]]:
+    """Run a stage script (e.g. ``stages/fetch.py``) in this process, with the current
+    directory as its project; return its exit status and what it printed to stderr.
+
+    In-process, so tests can simulate a full disk or an unreadable file by monkeypatching.
+    """
+    def run(script: str, *args: str) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", [script, *args])
+        capsys.readouterr()
+        try:
+            runpy.run_path(str(PROJECT_ROOT / script), run_name="__main__")
+            status = 0
+        except SystemExit as exit_:
+            status = exit_.code
+        return status, capsys.readouterr().err
+
+    return run
