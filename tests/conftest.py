@@ -36,21 +36,27 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def run_script(monkeypatch, capsys) -> Callable[..., tuple[int, str]]:
+def run_stage_script(script: str, *args: str) -> int:
     """Run a stage script (e.g. ``stages/fetch.py``) in this process, with the current
-    directory as its project; return its exit status and what it printed to stderr.
+    directory as its project, and return its exit status.
 
     In-process, so tests can simulate a full disk or an unreadable file by monkeypatching.
     """
-    def run(script: str, *args: str) -> tuple[int, str]:
-        monkeypatch.setattr(sys, "argv", [script, *args])
-        capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", [script, *args])
         try:
             runpy.run_path(str(PROJECT_ROOT / script), run_name="__main__")
-            status = 0
         except SystemExit as exit_:
-            status = exit_.code
+            return exit_.code
+    return 0
+
+
+@pytest.fixture
+def run_script(capsys) -> Callable[..., tuple[int, str]]:
+    """:func:`run_stage_script` that also returns what the script printed to stderr."""
+    def run(script: str, *args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        status = run_stage_script(script, *args)
         return status, capsys.readouterr().err
 
     return run

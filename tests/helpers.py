@@ -1,4 +1,5 @@
-"""Tiny Fashion-MNIST-shaped IDX files for the unit tests (shared by plain import, not a fixture)."""
+"""Tiny Fashion-MNIST-shaped IDX files for the unit tests, and what pipeline-level tests
+check on a run's outputs (shared by plain import, not a fixture)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.files import load_arrays
 from fashion_clustering.idx import encode_idx
+from fashion_clustering.metrics import clustering_scores
 
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 RAW_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+METHODS = ("baseline_kmeans", "ae_kmeans", "ae_gmm")
 
 
 def tiny_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,3 +66,14 @@ def tree_snapshot(directory: Path) -> dict[str, bytes]:
         str(p.relative_to(directory)): p.read_bytes()
         for p in sorted(directory.rglob("*")) if p.is_file()
     }
+
+
+def recomputed_scores(project: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """``{method: {split: scores}}`` of a run's assignment files against its prepared labels:
+    what its ``metrics/evaluate.json`` must say."""
+    labels = {split: load_split(project / "data/prepared", split)[1] for split in SPLITS}
+    scores = {}
+    for method in METHODS:
+        clusters = load_arrays(project / f"data/assignments/{method}.npz", SPLITS)
+        scores[method] = {split: clustering_scores(labels[split], clusters[split]) for split in SPLITS}
+    return scores
