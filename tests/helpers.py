@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -77,3 +79,26 @@ def recomputed_scores(project: Path) -> dict[str, dict[str, dict[str, float]]]:
         clusters = load_arrays(project / f"data/assignments/{method}.npz", SPLITS)
         scores[method] = {split: clustering_scores(labels[split], clusters[split]) for split in SPLITS}
     return scores
+
+
+def outputs_snapshot(project: Path) -> dict[str, bytes]:
+    """Every file under ``data/`` and ``metrics/`` (temporaries included) and its bytes."""
+    return {f"{top}/{name}": data for top in ("data", "metrics")
+            for name, data in tree_snapshot(project / top).items()}
+
+
+def stand_in_outputs(project: Path, stage: dict[str, Any]) -> dict[str, bytes]:
+    """Replace the outputs of ``stage`` (its entry in ``dvc.yaml``) by stand-ins it would
+    never write, and return :func:`outputs_snapshot`: a failing stage must leave that as it is.
+
+    Without stand-ins a stage could rewrite its byte-stable outputs from the same inputs
+    and no snapshot would show it.
+    """
+    for out in stage["outs"]:
+        path = project / (next(iter(out)) if isinstance(out, dict) else out)
+        if path.is_dir():
+            shutil.rmtree(path)
+            write_files(path, {"stand-in": b"previous output"})
+        else:
+            path.write_bytes(b"previous output")
+    return outputs_snapshot(project)

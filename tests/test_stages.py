@@ -21,7 +21,10 @@ from fashion_clustering.autoencoder import encode, load_encoder
 from fashion_clustering.dataset import SPLITS, load_split
 from fashion_clustering.files import load_arrays
 
-from helpers import METHODS, recomputed_scores, sha256_of, tiny_idx_bytes, tree_snapshot, write_files
+from helpers import (
+    METHODS, outputs_snapshot, recomputed_scores, sha256_of, stand_in_outputs, tiny_idx_bytes, tree_snapshot,
+    write_files,
+)
 
 pytestmark = [
     pytest.mark.slow,
@@ -112,34 +115,15 @@ def copy_of_run(tiny_run, tmp_path, monkeypatch) -> Path:
     return project
 
 
-def outputs(project: Path) -> dict[str, bytes]:
-    return {f"{top}/{name}": data for top in ("data", "metrics")
-            for name, data in tree_snapshot(project / top).items()}
-
-
-def stage_outputs(stage: str) -> list[str]:
-    return [next(iter(out)) if isinstance(out, dict) else out for out in STAGES[stage]["outs"]]
-
-
 def fails_in_one_line_touching_nothing(project: Path, stage: str, run_script) -> str:
-    """Run ``stage``; check exit status 1, a single stderr line and unchanged outputs
-    (every file under ``data/`` and ``metrics/``, temporaries included); return the line.
-
-    The stage's own outputs are first replaced by stand-ins it would never write, since
-    rewriting byte-stable outputs from the same inputs would change nothing.
-    """
-    for out in map(Path, stage_outputs(stage)):
-        if out.is_dir():
-            shutil.rmtree(out)
-            write_files(out, {"stand-in": b"previous output"})
-        else:
-            out.write_bytes(b"previous output")
-    before = outputs(project)
+    """Run ``stage``; check exit status 1, a single stderr line and unchanged outputs; return
+    the line."""
+    before = stand_in_outputs(project, STAGES[stage])
     _, script, *args = STAGES[stage]["cmd"].split()
     status, stderr = run_script(script, *args)
     assert status == 1
     assert len(stderr.splitlines()) == 1 and stderr.startswith("error: "), stderr
-    assert outputs(project) == before
+    assert outputs_snapshot(project) == before
     return stderr.rstrip("\n")
 
 
