@@ -7,6 +7,7 @@ A missing key or a value of the wrong kind fails with one line naming the key, e
 from __future__ import annotations
 
 import math
+import urllib.parse
 from pathlib import Path
 from typing import Any, Collection
 
@@ -124,3 +125,17 @@ class Section:
         ):
             self._fail(key, f"a non-empty list of integers >= {minimum}", value)
         return list(value)
+
+    def url(self, key: str, schemes: Collection[str], optional: bool = False) -> str | None:
+        """A well-formed URL with one of ``schemes``; ``None`` is accepted only if ``optional``."""
+        value = self._raw(key)
+        if value is None and optional:
+            return None
+        try:
+            ok = isinstance(value, str) and urllib.parse.urlsplit(value).scheme in schemes
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            ok = False
+        if not ok:
+            starts = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
+            self._fail(key, f"a URL starting {starts}" + (" or null" if optional else ""), value)
+        return value

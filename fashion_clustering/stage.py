@@ -8,6 +8,7 @@ import sys
 from typing import Callable
 
 from .errors import PipelineError
+from .files import outputs_together
 
 
 def run_stage(main: Callable[..., None]) -> None:
@@ -22,7 +23,17 @@ def run_stage(main: Callable[..., None]) -> None:
         print(f"usage: {sys.argv[0]} {' '.join(n.upper() for n in names)}", file=sys.stderr)
         sys.exit(2)
     try:
-        main(*args)
+        with outputs_together():  # an error leaves every output of the stage as it was
+            main(*args)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+    except OSError as error:  # the system's refusal (a full disk, an unreadable file): one line too
+        print(f"error: {describe_os_error(error)}", file=sys.stderr)
+        sys.exit(1)
+
+
+def describe_os_error(error: OSError) -> str:
+    """``<path>: <what the system said>`` on one line, or the message alone if no path."""
+    what = error.strerror or " ".join(str(error).split())
+    return what if error.filename is None else f"{error.filename}: {what}"

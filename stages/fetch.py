@@ -1,15 +1,13 @@
 """Stage fetch: the four official Fashion-MNIST files, decompressed and verified."""
 
-from fashion_clustering.fetch import fetch_dataset
+from fashion_clustering.fetch import FetchConfig, fetch_dataset
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
 
 def main(out_dir: str) -> None:
-    p = Section.load("fetch")
-    source_dirs = [d for d in (p.text("source_dir", optional=True), p.text("debian_dir")) if d]
-    fetch_dataset(out_dir, source_dirs, p.text("base_url", optional=True),
-                  timeout=p.number("timeout_seconds", minimum=0, exclusive=True))
+    config = FetchConfig.from_params(Section.load("fetch"))
+    fetch_dataset(out_dir, config.source_dirs, config.base_url, timeout=config.timeout)
 
 
 if __name__ == "__main__":
