@@ -284,8 +284,8 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
         f"components), both on {manifold}.")])
     dataset = DocSection("Dataset", [
         Paragraph(f"Fashion-MNIST: {side}×{side} grey images of {len(CLASS_NAMES)} kinds of clothing. "
-                  f"The {len(run.checksums)} official files come from the first source that has them, "
-                  f"of {sources}. Their "
+                  f"The {len(run.checksums)} official files come from the first of these sources that "
+                  f"has them: {sources}. Their "
                   f"decompressed contents are checked against the official SHA-256 checksums. "
                   f"Of the {totals['train'] + totals['val']:,} training images, "
                   f"{p['preprocess']['val_fraction']:.0%} are held out for validation, stratified "

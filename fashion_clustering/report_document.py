@@ -122,7 +122,7 @@ def write_pdf(document: Document, path: str | Path, base_dir: str | Path) -> Non
             pdf.ln(1)
         elif isinstance(block, Paragraph):
             pdf.set_font("serif", "", BODY_PT)
-            pdf.multi_cell(0, 5, block.text, markdown=True, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, block.text, markdown=True, align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
         elif isinstance(block, Table):
             pdf.set_font("serif", "I", BODY_PT - 1)
