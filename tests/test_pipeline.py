@@ -108,6 +108,7 @@ def test_repro_is_complete_repeatable_and_comparable(tiny_project, tool_env):
     ("baseline_kmeans", "baseline_kmeans", "n_clusters", 0, "baseline_kmeans.n_clusters must be an integer >= 1"),
     ("train_autoencoder", "train_autoencoder", "architecture", "resnet", "train_autoencoder.architecture"),
     ("cluster_kmeans", "cluster_kmeans", "tol", None, "missing key 'cluster_kmeans.tol'"),
+    ("report", "report", "gallery_size", 0, "report.gallery_size must be an integer >= 1"),
 ])
 def test_bad_params_fail_in_one_line_and_write_nothing(
     tiny_project, tool_env, tmp_path, stage, section, key, value, expected
@@ -126,3 +127,36 @@ def test_bad_params_fail_in_one_line_and_write_nothing(
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and expected in error_lines[0]
     assert not (workdir / "data").exists() or not any((workdir / "data").rglob("*.*"))
+
+
+def test_report_and_predict_answer_for_the_tiny_run(tiny_project, tool_env, tmp_path):
+    import numpy as np
+
+    run(["dvc", "repro"], tiny_project, tool_env)  # a no-op after the test above
+    scores = json.loads((tiny_project / "metrics/evaluate.json").read_text())
+    report = (tiny_project / "report/report.md").read_text()
+    assert [line for line in report.splitlines() if line.startswith("## ")] == [
+        "## Abstract", "## 1 Introduction", "## 2 Dataset", "## 3 Architecture", "## 4 Results",
+        "## 5 Conclusion"]
+    for method in METHODS:
+        for split in SPLITS:
+            values = " | ".join(f"{scores[method][split][k]:.3f}" for k in ("acc", "nmi", "ari", "completeness"))
+            assert f"| {split} | {values} |" in report
+    assert (tiny_project / "report/report.pdf").read_bytes()[:5] == b"%PDF-"
+    figures = sorted((tiny_project / "report/figures").glob("*.png"))
+    assert len(figures) == 7 and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
+
+    # The real test images of the tiny run get the clusters the pipeline assigned them.
+    with np.load(tiny_project / "data/prepared/test.npz") as prepared:
+        np.save(tmp_path / "test.npy", prepared["x"])
+        np.save(tmp_path / "one.npy", prepared["x"][7:8])
+    result = run(["fashion-clustering", "predict", "--format", "json", str(tmp_path / "test.npy"),
+                  str(tmp_path / "one.npy")], tiny_project, tool_env)
+    rows = json.loads(result.stdout)
+    classes = json.loads((tiny_project / "metrics/cluster_classes.json").read_text())
+    for method in METHODS:
+        with np.load(tiny_project / f"data/assignments/{method}.npz") as assigned:
+            expected = assigned["test"].tolist()
+        mine = [row for row in rows if row["method"] == method]
+        assert [row["cluster"] for row in mine] == expected + [expected[7]]
+        assert all(row["class"] == classes[method][str(row["cluster"])] for row in mine)
