@@ -195,14 +195,19 @@ def _renumber_shared_objects(config, ids: dict | None = None):
     return config
 
 
-def load_encoder(path: str):
-    """The encoder of an autoencoder saved in ``.keras`` format."""
+def load_autoencoder(path: str):
+    """An autoencoder saved in ``.keras`` format."""
     import keras
 
     try:
-        return keras.saving.load_model(path).get_layer("encoder")
+        return keras.saving.load_model(path)
     except (OSError, ValueError) as error:
         raise PipelineError(f"{path}: cannot load the autoencoder ({error})") from error
+
+
+def load_encoder(path: str):
+    """The encoder of an autoencoder saved in ``.keras`` format."""
+    return load_autoencoder(path).get_layer("encoder")
 
 
 def encode(encoder, x: np.ndarray, batch_size: int) -> np.ndarray:

@@ -119,6 +119,16 @@ def write_pickle(path: str | os.PathLike[str], obj: Any) -> None:
         tmp.write_bytes(buffer.getvalue())
 
 
+def read_json(path: str | os.PathLike[str], hint: str) -> Any:
+    """Read a JSON file the pipeline wrote; a missing one fails with ``hint`` (how to make it)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as error:
+        raise PipelineError(f"{path}: not found; {hint}") from error
+    except (OSError, ValueError) as error:
+        raise PipelineError(f"{path}: expected a JSON file ({error})") from error
+
+
 def read_pickle(path: str | os.PathLike[str], hint: str) -> Any:
     """Unpickle a model the pipeline wrote; a missing one fails with ``hint`` (how to make it)."""
     try:

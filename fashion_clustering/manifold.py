@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import RUN_PIPELINE
 from .files import read_pickle, write_pickle
 from .params import Section
 
@@ -76,13 +77,18 @@ def apply_umap(reducer, codes: np.ndarray) -> np.ndarray:
     reducer.verbose = False  # umap-learn's progress report divides by zero for short runs
     start = time.perf_counter()
     anchor = np.asarray(reducer._raw_data[:1], dtype=codes.dtype)  # the codes UMAP was fitted on
-    with contextlib.redirect_stdout(sys.stderr):  # pynndescent prints its progress
+    with _progress_to_stderr():
         chunks = [reducer.transform(np.concatenate([anchor, codes[i:i + TRANSFORM_CHUNK]]))[1:]
                   for i in range(0, len(codes), TRANSFORM_CHUNK)]
     embedded = np.concatenate(chunks).astype(np.float32) if chunks else np.empty(
         (0, reducer.n_components), np.float32)
     log.info("UMAP: embedded %d codes in %.1f s", len(codes), time.perf_counter() - start)
     return embedded
+
+
+def _progress_to_stderr():
+    """pynndescent prints its progress, on loading a reducer too; keep stdout for results."""
+    return contextlib.redirect_stdout(sys.stderr)
 
 
 def save_manifold(path: str, reducer) -> None:
@@ -92,4 +98,5 @@ def save_manifold(path: str, reducer) -> None:
 
 def load_manifold(path: str):
     """The reducer :func:`save_manifold` wrote (``None``: no manifold step)."""
-    return read_pickle(path, "run `dvc repro` to make it")
+    with _progress_to_stderr():
+        return read_pickle(path, RUN_PIPELINE)

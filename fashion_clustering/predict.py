@@ -21,18 +21,18 @@ import numpy as np
 
 from .autoencoder import N_PIXELS, SIDE, encode
 from .dataset import scale_pixels
-from .errors import PipelineError
+from .errors import RUN_PIPELINE, PipelineError
 from .fetch import gunzip
-from .files import read_pickle
+from .files import read_json, read_pickle
 from .idx import parse_idx
 from .manifold import apply_umap, load_manifold
 from .methods import METHODS, ON_FEATURES
 from .report import UNMATCHED
 
-RUN_PIPELINE = "run `dvc repro` to make it"
 NPY_MAGIC = b"\x93NUMPY"
 GZIP_MAGIC = b"\x1f\x8b"
 IDX_IMAGES_MAGIC = b"\x00\x00\x08\x03"
+PICTURE_FORMATS = ("PNG", "JPEG", "BMP")
 # A picture's background is the median of its border pixels; a light one (above mid-grey)
 # is inverted so that the garment is light on dark, as in Fashion-MNIST.
 MID_GREY = 127.5
@@ -116,10 +116,10 @@ def read_pixels(path: str | Path) -> np.ndarray:
         if data.startswith(IDX_IMAGES_MAGIC):
             return _idx_pixels(data, str(path))
         try:
-            with Image.open(io.BytesIO(data)) as picture:
+            with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as picture:
                 return scale_pixels(picture_to_pixels(picture)[None])
         except (UnidentifiedImageError, OSError) as error:
-            raise PipelineError("not a PNG, JPEG or BMP picture, a .npy array or an IDX image file") from error
+            raise PipelineError("not a readable PNG, JPEG or BMP picture, .npy array or IDX image file") from error
     except PipelineError as error:
         message = str(error)
         raise PipelineError(message if message.startswith(str(path)) else f"{path}: {message}") from error
@@ -140,8 +140,6 @@ class Models:
 def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_size: int,
                 methods: tuple[str, ...]) -> Models:
     """Load the models ``methods`` need; a missing file fails naming it and how to make it."""
-    import json
-
     from .autoencoder import load_encoder
 
     models_dir = Path(models_dir)
@@ -153,13 +151,7 @@ def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_s
             raise PipelineError(f"{model}: not found; {RUN_PIPELINE}")
         encoder = load_encoder(str(model))
         manifold = load_manifold(str(models_dir / "manifold.pkl"))
-    try:
-        class_names = json.loads(Path(classes_file).read_text())
-    except FileNotFoundError as error:
-        raise PipelineError(f"{classes_file}: not found; {RUN_PIPELINE}") from error
-    except (OSError, ValueError) as error:
-        raise PipelineError(f"{classes_file}: expected the JSON the evaluate stage writes ({error})") from error
-    return Models(clusterers, encoder, manifold, encode_batch_size, class_names)
+    return Models(clusterers, encoder, manifold, encode_batch_size, read_json(classes_file, RUN_PIPELINE))
 
 
 @dataclass(frozen=True)

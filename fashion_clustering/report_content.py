@@ -4,25 +4,24 @@ from the params, metrics, assignments, models and prepared data the pipeline wro
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from .autoencoder import load_autoencoder
 from .dataset import SPLITS, load_split
-from .errors import PipelineError
+from .errors import RUN_PIPELINE, PipelineError
 from .fetch import OFFICIAL_SHA256
 from .figures import image_grid, loss_figure, map_figure, save_figure
-from .files import load_arrays, read_pickle
+from .files import load_arrays, read_json, read_pickle
 from .idx import CLASS_NAMES, IMAGE_SHAPE
 from .methods import METHODS, ON_FEATURES
 from .params import Section, load_params
 from .report import UNMATCHED, confusion_counts
 from .report_document import Document, Figure, Paragraph, Section as DocSection, Table
 
-RUN_PIPELINE = "run `dvc repro` to make it"
 FIGURES = "figures"
 
 
@@ -68,15 +67,6 @@ class Run:
     autoencoder: Any
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError as error:
-        raise PipelineError(f"{path}: not found; {RUN_PIPELINE}") from error
-    except (OSError, ValueError) as error:
-        raise PipelineError(f"{path}: expected a JSON file ({error})") from error
-
-
 def read_losses(log_dir: Path) -> tuple[list[float], list[float]]:
     """Training and validation loss per epoch from DVCLive's TSV files."""
     def column(split: str) -> list[float]:
@@ -98,8 +88,6 @@ def closeness_to_clusters(model: Any, x: np.ndarray, proba: np.ndarray | None) -
 
 def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
              assignments_dir: str, metrics_dir: str) -> Run:
-    import keras
-
     raw, models, metrics = Path(raw_dir), Path(models_dir), Path(metrics_dir)
     checksums = {name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in OFFICIAL_SHA256}
     splits = {split: load_split(prepared_dir, split) for split in ("train", "test")}
@@ -112,14 +100,12 @@ def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: st
         model = read_pickle(models / f"{method}.pkl", RUN_PIPELINE)
         x = features if method in ON_FEATURES else splits["test"][0]
         closeness[method] = closeness_to_clusters(model, x, arrays.get("test_proba"))
-    try:
-        autoencoder = keras.saving.load_model(models / "autoencoder.keras")
-    except (OSError, ValueError) as error:
-        raise PipelineError(f"{models / 'autoencoder.keras'}: cannot load the autoencoder ({error})") from error
+    autoencoder = load_autoencoder(str(models / "autoencoder.keras"))
     return Run(
         params=load_params(), checksums=checksums,
-        class_counts=_json(metrics / "class_counts.json"), scores=_json(metrics / "evaluate.json"),
-        cluster_classes=_json(metrics / "cluster_classes.json"),
+        class_counts=read_json(metrics / "class_counts.json", RUN_PIPELINE),
+        scores=read_json(metrics / "evaluate.json", RUN_PIPELINE),
+        cluster_classes=read_json(metrics / "cluster_classes.json", RUN_PIPELINE),
         losses=read_losses(metrics / "train_autoencoder"), splits=splits, test_features=features,
         test_clusters=clusters, closeness=closeness, autoencoder=autoencoder,
     )

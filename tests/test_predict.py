@@ -153,7 +153,7 @@ def test_bad_files_get_error_rows_and_the_others_are_answered(workspace, tmp_pat
     assert lines[0].split() == ["source", "index", "method", "cluster", "class", "probability", "error"]
     body = lines[2:]
     assert len(body) == 4 + 2
-    assert "corrupt.png: not a PNG, JPEG or BMP picture" in body[0]
+    assert "corrupt.png: not a readable PNG, JPEG or BMP picture" in body[0]
     assert "wrong_shape.npy: unsupported shape (2, 10, 10)" in body[1]
     assert all("ae_gmm" in line and "good.npy" in line for line in body[2:4])
     assert "blank.png: no object found" in body[4]
@@ -173,7 +173,7 @@ def test_unsupported_arrays(tmp_path, array, message):
 
 def test_idx_of_labels_is_unsupported(tmp_path):
     (tmp_path / "labels").write_bytes(encode_idx(np.arange(5, dtype=np.uint8)))
-    with pytest.raises(PipelineError, match="labels: not a PNG"):
+    with pytest.raises(PipelineError, match="labels: not a readable PNG"):
         read_pixels(tmp_path / "labels")
 
 
