@@ -1,5 +1,6 @@
-"""Confusion matrices of a clustering against the classes: rows for DVC's ``confusion``
-template and a PNG heatmap with class names on the axes."""
+"""Clusters named by classes: each cluster's matched class, and confusion matrices of a
+clustering against the classes (rows for DVC's ``confusion`` template and a PNG heatmap
+with class names on the axes)."""
 
 from __future__ import annotations
 
