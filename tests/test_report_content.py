@@ -153,3 +153,13 @@ def test_report_files_are_byte_stable(written):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
     pdf = (first / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-") and b"D:1980" in pdf
+
+
+def test_project_report_params_parse_and_bad_ones_are_named():
+    from fashion_clustering.errors import PipelineError
+    from fashion_clustering.params import Section
+
+    section = Section.load("report", PROJECT_ROOT / "params.yaml")
+    assert ReportConfig.from_params(section).gallery_size >= 1
+    with pytest.raises(PipelineError, match=r"report\.map_points must be an integer >= 10, got 3"):
+        ReportConfig.from_params(Section({**section.values, "map_points": 3}, "report"))
