@@ -203,16 +203,29 @@ def _renumber_shared_objects(config, ids: dict | None = None):
     return config
 
 
-def load_encoder(path: str):
-    """The encoder of an autoencoder saved in ``.keras`` format."""
+def load_autoencoder(path: str):
+    """An autoencoder saved in ``.keras`` format."""
     import keras
 
     try:
-        return keras.saving.load_model(path).get_layer("encoder")
+        return keras.saving.load_model(path)
     except (OSError, ValueError) as error:
         raise PipelineError(f"{path}: cannot load the autoencoder ({error})") from error
 
 
+def load_encoder(path: str):
+    """The encoder of an autoencoder saved in ``.keras`` format."""
+    return load_autoencoder(path).get_layer("encoder")
+
+
 def encode(encoder, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """Latent codes of ``x`` as float32 rows."""
-    return np.asarray(encoder.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+    """Latent codes of ``x`` as float32 rows.
+
+    A batch of one row goes through a different kernel (a matrix-vector product) whose
+    rounding differs from the batched one; a lone last row is therefore encoded beside a
+    copy of itself, so that a row's code never depends on the rows encoded with it.
+    """
+    lone_row = len(x) % batch_size == 1
+    padded = np.concatenate([x, x[-1:]]) if lone_row else x
+    codes = np.asarray(encoder.predict(padded, batch_size=batch_size, verbose=0), dtype=np.float32)
+    return codes[:len(x)]

@@ -7,3 +7,7 @@ class PipelineError(Exception):
     The message names the file or parameter and what was expected; a stage prints it as
     one line and exits non-zero.
     """
+
+
+# What to say when a file the pipeline makes is missing.
+RUN_PIPELINE = "run `dvc repro` to make it"

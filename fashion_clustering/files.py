@@ -7,9 +7,11 @@ import contextlib
 import contextvars
 import ctypes
 import errno
+import importlib
 import io
 import json
 import os
+import pickle
 import shutil
 import zipfile
 from pathlib import Path
@@ -190,3 +192,54 @@ def load_arrays(path: str | os.PathLike[str], names: tuple[str, ...]) -> dict[st
         if missing:
             raise PipelineError(f"{path}: expected arrays {list(names)}, missing {missing}")
         return {name: archive[name] for name in names}
+
+
+def _import_attribute(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+class _StablePickler(pickle.Pickler):
+    """Pickles Numba-compiled functions (as umap-learn and pynndescent keep on their
+    models) by module and name: by value they carry a random id and the absolute path of
+    their source file, so equal models would pickle to different bytes."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        function = getattr(obj, "py_func", None)
+        if function is not None and type(obj).__module__.startswith("numba."):
+            module, name = function.__module__, function.__qualname__
+            published = getattr(importlib.import_module(module), name, None)
+            if getattr(published, "py_func", None) is function:
+                return _import_attribute, (module, name)
+        return NotImplemented
+
+
+def write_pickle(path: str | os.PathLike[str], obj: Any) -> None:
+    """Pickle ``obj`` atomically; equal objects give equal bytes wherever the project lives."""
+    buffer = io.BytesIO()
+    _StablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def read_json(path: str | os.PathLike[str], hint: str) -> Any:
+    """Read a JSON file the pipeline wrote; a missing one fails with ``hint`` (how to make it)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError as error:
+        raise PipelineError(f"{path}: not found; {hint}") from error
+    except (OSError, ValueError) as error:
+        raise PipelineError(f"{path}: expected a JSON file ({error})") from error
+
+
+def read_pickle(path: str | os.PathLike[str], hint: str) -> Any:
+    """Unpickle a model the pipeline wrote; a missing one fails with ``hint`` (how to make it)."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError as error:
+        raise PipelineError(f"{path}: not found; {hint}") from error
+    except OSError as error:
+        raise PipelineError(f"{path}: cannot read ({error.strerror})") from error
+    try:
+        return pickle.loads(data)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as error:
+        raise PipelineError(f"{path}: not a readable pickled model ({error}); {hint}") from error

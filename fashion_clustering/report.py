@@ -1,22 +1,29 @@
-"""Confusion matrices of a clustering against the classes: rows for DVC's ``confusion``
-template and a PNG heatmap with class names on the axes."""
+"""Clusters named by classes: each cluster's matched class, and confusion matrices of a
+clustering against the classes (rows for DVC's ``confusion`` template and a PNG heatmap
+with class names on the axes)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_path
+from .figures import pyplot, save_figure
 from .idx import CLASS_NAMES
-from .metrics import matched_predictions
+from .metrics import match_clusters, matched_predictions
 
 UNMATCHED = "(unmatched cluster)"
 
 
 def _names(labels: np.ndarray) -> list[str]:
     return [CLASS_NAMES[i] if i >= 0 else UNMATCHED for i in labels]
+
+
+def cluster_class_names(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, str]:
+    """Each cluster's matched class name (or :data:`UNMATCHED`), keyed by cluster id as text."""
+    mapping = match_clusters(y_true, y_pred)
+    return {str(cluster): CLASS_NAMES[mapping[cluster]] if cluster in mapping else UNMATCHED
+            for cluster in np.unique(y_pred).tolist()}
 
 
 def confusion_csv(y_true: np.ndarray, y_pred: np.ndarray) -> str:
@@ -39,16 +46,10 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return table
 
 
-
 def write_confusion_png(path: str | Path, y_true: np.ndarray, y_pred: np.ndarray, title: str) -> None:
     """A heatmap of :func:`confusion_counts` with the count in each cell."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     table = confusion_counts(y_true, y_pred)
-    figure, axes = plt.subplots(figsize=(8, 7), dpi=100)
+    figure, axes = pyplot().subplots(figsize=(8, 7))
     image = axes.imshow(table, cmap="Blues")
     ticks = np.arange(len(CLASS_NAMES))
     axes.set_xticks(ticks, CLASS_NAMES, rotation=45, ha="right")
@@ -62,8 +63,4 @@ def write_confusion_png(path: str | Path, y_true: np.ndarray, y_pred: np.ndarray
                   color="white" if count > threshold else "black")
     figure.colorbar(image, ax=axes)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(figure)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    save_figure(figure, path)

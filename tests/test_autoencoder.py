@@ -227,3 +227,14 @@ def test_input_noise_corrupts_training_inputs_only():
     assert any(layer.__class__.__name__ == "GaussianNoise" for layer in encoder.layers)
     np.testing.assert_array_equal(encode(encoder, x, 8), encode(encoder, x, 8))
     assert not np.allclose(encoder(x, training=True), encoder(x, training=False))
+
+
+def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(rows):
+    _, encoder = build_autoencoder(SMALL_DENSE)
+    x = np.concatenate(rows)
+    together = encode(encoder, x, batch_size=16)
+    alone = np.concatenate([encode(encoder, x[i:i + 1], batch_size=16) for i in range(5)])
+    np.testing.assert_array_equal(alone, together[:5])
+    last_alone = encode(encoder, x[:17], batch_size=16)  # a last batch of one row
+    assert last_alone.shape == (17, 10)
+    np.testing.assert_array_equal(last_alone, together[:17])

@@ -333,3 +333,39 @@ def test_outputs_together_failure_on_a_later_output_keeps_the_earlier_one(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pkl"]
     write_json(first, {})  # outside the block, outputs are installed at once again
     assert first.read_text() == "{}\n"
+
+
+PICKLE_A_NUMBA_FUNCTION = """
+import sys
+from umap.distances import euclidean
+from fashion_clustering.files import write_pickle
+write_pickle(sys.argv[1], {"metric": euclidean, "shape": (28, 28)})
+"""
+
+
+def test_write_pickle_is_byte_stable_across_processes(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from fashion_clustering.files import read_pickle
+
+    paths = [tmp_path / "one.pkl", tmp_path / "two" / "two.pkl"]
+    for seed, path in zip(("1", "2"), paths):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-c", PICKLE_A_NUMBA_FUNCTION, str(path)], check=True, env=env)
+    data = paths[0].read_bytes()
+    assert data == paths[1].read_bytes()
+    assert b"distances.py" not in data  # pickled by name, not with its source file's path
+    loaded = read_pickle(paths[0], "make it")
+    assert loaded["metric"](np.zeros(2), np.array([3.0, 4.0])) == 5.0
+
+
+def test_read_pickle_missing_or_corrupt(tmp_path):
+    from fashion_clustering.files import read_pickle
+
+    with pytest.raises(PipelineError, match=r"missing.pkl: not found; run dvc repro"):
+        read_pickle(tmp_path / "missing.pkl", "run dvc repro")
+    (tmp_path / "bad.pkl").write_bytes(b"not a pickle")
+    with pytest.raises(PipelineError, match=r"bad.pkl: not a readable pickled model"):
+        read_pickle(tmp_path / "bad.pkl", "run dvc repro")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fashion_clustering.clustering import KMeansConfig, fit_kmeans
-from fashion_clustering.manifold import UmapConfig, apply_umap, fit_umap
+from fashion_clustering.manifold import UmapConfig, apply_umap, fit_umap, load_manifold, save_manifold
 from fashion_clustering.metrics import cluster_accuracy
 
 # umap-learn's notice that a seed makes it single-threaded: expected here.
@@ -56,3 +56,21 @@ def test_apply_umap_to_new_rows(fitted):
     # Each new row lands next to training rows of its own blob.
     distances = np.linalg.norm(embedded[:, None, :] - embedding[None, :, :], axis=2)
     np.testing.assert_array_equal(y[distances.argmin(axis=1)], y_new)
+
+
+def test_a_rows_embedding_does_not_depend_on_the_rows_embedded_with_it(fitted):
+    *_, reducer, _ = fitted
+    x_new, _ = blobs(20, seed=2)
+    together = apply_umap(reducer, x_new)
+    alone = np.concatenate([apply_umap(reducer, x_new[i:i + 1]) for i in range(6)])
+    np.testing.assert_array_equal(alone, together[:6])
+
+
+def test_saved_manifold_embeds_the_same(fitted, tmp_path):
+    *_, reducer, _ = fitted
+    x_new, _ = blobs(10, seed=3)
+    save_manifold(tmp_path / "umap.pkl", reducer)
+    np.testing.assert_array_equal(apply_umap(load_manifold(tmp_path / "umap.pkl"), x_new),
+                                  apply_umap(reducer, x_new))
+    save_manifold(tmp_path / "none.pkl", None)
+    assert load_manifold(tmp_path / "none.pkl") is None

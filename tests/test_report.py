@@ -5,7 +5,7 @@ import time
 import numpy as np
 
 from fashion_clustering.idx import CLASS_NAMES
-from fashion_clustering.report import UNMATCHED, confusion_counts, confusion_csv, write_confusion_png
+from fashion_clustering.report import UNMATCHED, cluster_class_names, confusion_counts, confusion_csv, write_confusion_png
 
 Y_TRUE = np.repeat(np.arange(10), 3).astype(np.uint8)       # 30 rows, 3 per class
 PERMUTATION = np.array([4, 2, 9, 0, 1, 3, 8, 5, 7, 6])
@@ -73,3 +73,10 @@ def test_confusion_png_is_a_byte_stable_png(tmp_path):
     write_confusion_png(second, Y_TRUE, Y_PERMUTED, title="K-Means (test split)")
     assert second.read_bytes() != data
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["a.png", "b.png", "plots"]
+
+
+def test_cluster_class_names_of_every_cluster():
+    y_true = np.array([0, 0, 1, 1, 1])
+    y_pred = np.array([5, 5, 2, 2, 3])
+    assert cluster_class_names(y_true, y_pred) == {"2": "Trouser", "3": UNMATCHED, "5": "T-shirt/top"}
+    assert cluster_class_names(Y_TRUE, Y_PERMUTED) == {str(PERMUTATION[c]): CLASS_NAMES[c] for c in range(10)}

@@ -1,0 +1,103 @@
+"""``fashion-clustering``: the project's command, installed with it.
+
+``fashion-clustering predict FILE...`` assigns images to the clusters of the run in the
+current workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from typing import Sequence
+
+from .errors import PipelineError
+from .methods import METHODS
+from .params import Section
+from .predict import HOW_PICTURES_ARE_CONVERTED, assign, load_models, read_pixels
+
+COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "error")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fashion-clustering", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    predict = commands.add_parser(
+        "predict", help="assign images to the clusters of the current workspace's run",
+        description="Assign images to the clusters of the run in the current workspace (its "
+                    "models in data/models, its cluster names in metrics/cluster_classes.json). "
+                    "One row per image and method: the source file and the image's index in it, "
+                    "the cluster, the class the cluster was matched to on the training split, "
+                    "and for the GMM the membership probability. " + HOW_PICTURES_ARE_CONVERTED
+                    + " An unreadable file gets an error row and a non-zero exit status; the "
+                    "other files are still answered.")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="PNG, JPEG, BMP, .npy or IDX files")
+    predict.add_argument("--method", choices=("all", *METHODS), default="all",
+                         help="which clustering to use (default: all three)")
+    predict.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                         help="a readable table (default), CSV or JSON")
+    predict.add_argument("--models", default="data/models", help="the trained models (default: %(default)s)")
+    predict.add_argument("--classes", default="metrics/cluster_classes.json",
+                         help="each cluster's matched class (default: %(default)s)")
+    predict.add_argument("--params", default="params.yaml", help="the run's params (default: %(default)s)")
+    return parser
+
+
+def predict_rows(files: Sequence[str], models) -> list[dict]:
+    """One row per image and method, or one error row per file that cannot be read."""
+    rows = []
+    for path in files:
+        try:
+            pixels = read_pixels(path)
+        except PipelineError as error:
+            rows.append({"source": path, "index": None, "method": None, "cluster": None,
+                         "class": None, "probability": None, "error": str(error)})
+            continue
+        for method, assignments in assign(models, pixels).items():
+            rows += [{"source": path, "index": i, "method": method, "cluster": a.cluster,
+                      "class": a.class_name, "probability": a.probability, "error": None}
+                     for i, a in enumerate(assignments)]
+    return rows
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def format_rows(rows: list[dict], style: str) -> str:
+    """``rows`` as an aligned table, CSV or JSON."""
+    if style == "json":
+        return json.dumps(rows, indent=2) + "\n"
+    if style == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows([[_text(row[c]) for c in COLUMNS] for row in rows])
+        return buffer.getvalue()
+    columns = [c for c in COLUMNS if any(row[c] is not None for row in rows)]
+    cells = [[_text(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = [[c for c in columns], ["-" * w for w in widths], *cells]
+    return "".join("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip() + "\n" for line in lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    methods = tuple(METHODS) if args.method == "all" else (args.method,)
+    try:
+        batch_size = Section.load("encode", args.params).integer("batch_size", minimum=1)
+        models = load_models(args.models, args.classes, batch_size, methods)
+        rows = predict_rows(args.files, models)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    sys.stdout.write(format_rows(rows, args.format))
+    return 1 if any(row["error"] for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The report's pictures, as byte-stable PNG files: image grids (samples per class,
+cluster galleries, reconstructions), loss curves and 2-D maps of the representation."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .files import atomic_path
+from .idx import CLASS_NAMES, IMAGE_SHAPE
+
+
+def pyplot():
+    """Matplotlib's pyplot on the file-only Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(figure, path: str | Path, dpi: int = 100) -> None:
+    """Write ``figure`` as PNG without a version stamp (same figure, same bytes) and close it."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    pyplot().close(figure)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], title: str,
+               column_labels: Sequence[str] | None = None):
+    """One row of 28×28 images (given as pixel rows) per entry of ``rows``, labelled on the
+    left; a row shorter than the longest leaves its last cells empty."""
+    plt = pyplot()
+    n_cols = max(len(r) for r in rows)
+    label_width = 1.6
+    figure, axes = plt.subplots(len(rows), n_cols, squeeze=False,
+                                figsize=(label_width + 0.75 * n_cols, 0.5 + 0.8 * len(rows)))
+    for r, (images, label) in enumerate(zip(rows, row_labels)):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(images):
+                ax.imshow(np.asarray(images[c]).reshape(IMAGE_SHAPE), cmap="gray", vmin=0, vmax=1)
+            if column_labels is not None and r == 0:
+                ax.set_title(column_labels[c], fontsize=8)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    figure.suptitle(title, fontsize=11)
+    figure.subplots_adjust(left=label_width / figure.get_figwidth(), right=0.99, wspace=0.05,
+                           hspace=0.3 if column_labels else 0.1, top=1 - 0.45 / figure.get_figheight(),
+                           bottom=0.02)
+    return figure
+
+
+def loss_figure(train: Sequence[float], val: Sequence[float], title: str):
+    """Training and validation loss against the epoch."""
+    plt = pyplot()
+    figure, ax = plt.subplots(figsize=(6, 3.8))
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, marker="o", markersize=3, label="training")
+    ax.plot(epochs[:len(val)], val, marker="o", markersize=3, label="validation")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean squared error")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    figure.tight_layout()
+    return figure
+
+
+def map_figure(xy: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], title: str):
+    """Scatter plots of the same 2-D points side by side, one per panel, each point coloured
+    by a class index (0-9; -1, an unmatched cluster, in black); one shared legend of the class names."""
+    plt = pyplot()
+    colours = plt.get_cmap("tab10").colors
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.9), squeeze=False)
+    for ax, (panel_title, classes) in zip(axes[0], panels):
+        rgb = np.array([colours[c] if c >= 0 else (0.0, 0.0, 0.0) for c in classes])
+        ax.scatter(xy[:, 0], xy[:, 1], c=rgb, s=3, linewidths=0)
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colours[i], label=name)
+               for i, name in enumerate(CLASS_NAMES)]
+    figure.legend(handles=handles, loc="lower center", ncol=5, fontsize=9, frameon=False)
+    figure.suptitle(title, fontsize=11)
+    figure.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.16, wspace=0.05)
+    return figure

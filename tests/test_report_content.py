@@ -1,0 +1,165 @@
+"""The generated report: its pieces, its text read from the run's numbers, its figures and
+its PDF, byte-stable, on a small made-up run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_clustering.fetch import OFFICIAL_SHA256
+from fashion_clustering.idx import CLASS_NAMES
+from fashion_clustering.methods import METHODS
+from fashion_clustering.params import load_params
+from fashion_clustering.report_content import (
+    ReportConfig, Run, cluster_rows, compose, gallery_indices, largest_confusions, layer_rows,
+    make_figures, per_class_sample, ranked_methods,
+)
+from fashion_clustering.report_document import Document, Figure, Paragraph, Section, Table, to_markdown, write_pdf
+
+from conftest import PROJECT_ROOT
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning"),
+    pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
+]
+CONFIG = ReportConfig(samples_per_class=3, gallery_size=4, reconstructions_per_class=2, map_points=40,
+                      map_neighbors=5, confusions_named=2, dpi=40, seed=0)
+SPLIT_NAMES = ("train", "val", "test")
+
+
+def test_gallery_takes_the_most_typical_rows_of_each_cluster():
+    clusters = np.array([0, 1, 0, 0, 1])
+    closeness = np.array([[0.2, 0], [0, 0.9], [0.9, 0], [0.5, 0], [0, 0.1]])
+    picked = gallery_indices(closeness, clusters, size=2)
+    assert {c: rows.tolist() for c, rows in picked.items()} == {0: [2, 3], 1: [1, 4]}
+
+
+def test_per_class_sample_is_seeded_and_of_each_class():
+    labels = np.repeat(np.arange(10), 6)
+    first = per_class_sample(labels, 4, seed=1)
+    assert [labels[rows].tolist() for rows in first] == [[c] * 4 for c in range(10)]
+    assert [r.tolist() for r in per_class_sample(labels, 4, seed=1)] == [r.tolist() for r in first]
+    assert [r.tolist() for r in per_class_sample(labels, 4, seed=2)] != [r.tolist() for r in first]
+
+
+def test_cluster_rows_size_matched_class_and_purity():
+    y = np.array([0, 0, 0, 1, 1, 2])
+    clusters = np.array([3, 3, 5, 5, 5, 3])
+    rows = cluster_rows(y, clusters, {"3": "T-shirt/top", "5": "Trouser"})
+    assert rows == [["3", "3", "T-shirt/top", "T-shirt/top", "66.7%"],
+                    ["5", "3", "Trouser", "Trouser", "66.7%"]]
+
+
+def test_largest_confusions_are_off_diagonal():
+    table = np.diag(np.full(10, 50))
+    table[4, 2], table[6, 0], table[9, 7] = 30, 12, 20
+    assert largest_confusions(table, 2) == [(30, "Coat", "Pullover"), (20, "Ankle boot", "Sneaker")]
+    assert largest_confusions(np.diag(np.ones(10, int)), 3) == []
+
+
+def test_markdown_numbers_sections_tables_and_figures(tmp_path):
+    document = Document("Title", [
+        Section("Abstract", [Paragraph("text")], numbered=False),
+        Section("One", [Table("first", ["a", "b"], [["1", "2"]]), Figure(tmp_path / "f.png", "pic")]),
+        Section("Two", [Table("second", ["c"], [["3"]])]),
+    ])
+    text = to_markdown(document)
+    for line in ("# Title", "## Abstract", "## 1 One", "## 2 Two", "*Table 1: first*", "| a | b |",
+                 "| 1 | 2 |", "*Figure 1: pic*", "*Table 2: second*"):
+        assert line in text.splitlines()
+
+
+def scores_of(rng) -> dict:
+    return {m: {s: {k: float(rng.uniform(0.2, 0.9)) for k in ("acc", "nmi", "ari", "completeness")}
+                for s in SPLIT_NAMES} for m in METHODS}
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    from fashion_clustering.autoencoder import AutoencoderConfig, build_autoencoder
+
+    rng = np.random.default_rng(0)
+    y_train, y_test = np.repeat(np.arange(10), 8), np.repeat(np.arange(10), 6)
+    x_train = rng.random((len(y_train), 784), dtype=np.float32)
+    x_test = rng.random((len(y_test), 784), dtype=np.float32)
+    clusters = {m: rng.permutation(np.arange(len(y_test)) % 10) for m in METHODS}
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 3, [16], [8]))
+    counts = {s: {name: n for name in CLASS_NAMES} for s, n in zip(SPLIT_NAMES, (8, 2, 6))}
+    return Run(
+        params=load_params(PROJECT_ROOT / "params.yaml"), checksums=dict(OFFICIAL_SHA256),
+        class_counts=counts, scores=scores_of(rng),
+        cluster_classes={m: {str(c): CLASS_NAMES[(c + 1) % 10] for c in range(10)} for m in METHODS},
+        losses=([0.05, 0.03, 0.02], [0.04, 0.03, 0.025]),
+        splits={"train": (x_train, y_train), "test": (x_test, y_test)},
+        test_features=rng.normal(size=(len(y_test), 3)).astype(np.float32), test_clusters=clusters,
+        closeness={m: rng.random((len(y_test), 10)) for m in METHODS}, autoencoder=autoencoder,
+    )
+
+
+@pytest.fixture(scope="module")
+def written(run, tmp_path_factory):
+    """The report written twice into different folders: ``(first, second)``."""
+    folders = []
+    for name in ("first", "second"):
+        folder = tmp_path_factory.mktemp(name)
+        figures = make_figures(run, CONFIG, folder / "figures")
+        document = compose(run, CONFIG, {k: p.relative_to(folder) for k, p in figures.items()},
+                           Path("confusion"))
+        (folder / "report.md").write_text(to_markdown(document))
+        (folder / "confusion").mkdir()
+        for method in METHODS:  # stand-ins for the evaluate stage's heatmaps, which the report shows
+            (folder / "confusion" / f"confusion_{method}.png").write_bytes(figures["loss"].read_bytes())
+        write_pdf(document, folder / "report.pdf", folder)
+        folders.append(folder)
+    return folders
+
+
+def test_report_has_the_course_sections_and_every_score(run, written):
+    text = (written[0] / "report.md").read_text()
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == ["## Abstract", "## 1 Introduction", "## 2 Dataset", "## 3 Architecture",
+                        "## 4 Results", "## 5 Conclusion"]
+    for method in METHODS:
+        for split in SPLIT_NAMES:
+            row = [f"{run.scores[method][split][k]:.3f}" for k in ("acc", "nmi", "ari", "completeness")]
+            assert f"| {METHODS[method]} | {split} | " + " | ".join(row) + " |" in text
+    best = ranked_methods(run.scores)[0]
+    conclusion = text.split("## 5 Conclusion")[1]
+    assert f"{METHODS[best]} recovers the classes best: test ACC {run.scores[best]['test']['acc']:.3f}" in conclusion
+    margin = run.scores[best]["test"]["acc"] - run.scores["baseline_kmeans"]["test"]["acc"]
+    assert f"{margin:.3f} above K-Means on raw pixels" in conclusion
+    assert text.count("| yes |") == len(OFFICIAL_SHA256)
+    assert f"| total |  |  |  | {run.autoencoder.count_params():,} |" in text
+    for path in re.findall(r"!\[[^]]*\]\(([^)]+)\)", text):
+        assert (written[0] / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+def test_layer_rows_are_read_from_the_model(run):
+    rows = layer_rows(run.autoencoder)
+    assert [r[:2] for r in rows[:2]] == [["encoder", rows[0][1]], ["encoder", "code"]]
+    assert rows[1][3] == "(None, 3)" and rows[-2][3] == "(None, 784)"
+    assert sum(int(r[4].replace(",", "")) for r in rows[:-1]) == run.autoencoder.count_params()
+
+
+def test_report_files_are_byte_stable(written):
+    first, second = written
+    names = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert {"report.md", "report.pdf"} <= {str(n) for n in names}
+    assert len([n for n in names if n.suffix == ".png"]) >= 7
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    pdf = (first / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and b"D:1980" in pdf
+
+
+def test_project_report_params_parse_and_bad_ones_are_named():
+    from fashion_clustering.errors import PipelineError
+    from fashion_clustering.params import Section
+
+    section = Section.load("report", PROJECT_ROOT / "params.yaml")
+    assert ReportConfig.from_params(section).gallery_size >= 1
+    with pytest.raises(PipelineError, match=r"report\.map_points must be an integer >= 10, got 3"):
+        ReportConfig.from_params(Section({**section.values, "map_points": 3}, "report"))
