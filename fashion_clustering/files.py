@@ -41,7 +41,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp, aside = (target.with_name(f".{target.name}.{suffix}") for suffix in ("tmp", "old"))
     _restore(target, aside)
     _remove(tmp)
-    pending, held = _PENDING.get(), False
+    # Inside another output's temporary directory, that output's own rename covers this one.
+    pending = None if any(outer in target.parents for outer in _OPEN.get()) else _PENDING.get()
+    held, token = False, _OPEN.set(_OPEN.get() + (tmp,))
     try:
         yield tmp
         if not _exists(tmp):
@@ -56,10 +58,13 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             error.filename = str(target)
         raise
     finally:
+        _OPEN.reset(token)
         if not held:
             _remove(tmp)
 
 
+# The temporary paths of the atomic_path blocks now open.
+_OPEN: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar("open_outputs", default=())
 # Outputs written inside outputs_together(), waiting to be moved into place: (tmp, target, aside).
 _PENDING: contextvars.ContextVar[list[tuple[Path, Path, Path]] | None] = contextvars.ContextVar(
     "pending_outputs", default=None)

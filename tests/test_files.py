@@ -369,3 +369,17 @@ def test_read_pickle_missing_or_corrupt(tmp_path):
     (tmp_path / "bad.pkl").write_bytes(b"not a pickle")
     with pytest.raises(PipelineError, match=r"bad.pkl: not a readable pickled model"):
         read_pickle(tmp_path / "bad.pkl", "run dvc repro")
+
+
+def test_an_output_inside_another_outputs_directory_is_in_place_at_once(tmp_path):
+    """A figure written into a report directory under construction can be read back at once
+    (to embed it in a PDF); the directory itself still waits for the stage to succeed."""
+    with files.outputs_together():
+        with atomic_path(tmp_path / "report") as tmp:
+            tmp.mkdir()
+            with atomic_path(tmp / "figure.png") as inner:
+                inner.write_text("png")
+            assert (tmp / "figure.png").read_text() == "png"
+        assert not (tmp_path / "report").exists()
+    assert (tmp_path / "report" / "figure.png").read_text() == "png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
