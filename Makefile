@@ -33,4 +33,4 @@ test: setup dataset
 # What benchmarks/results/default.{json,md} come from: the committed params over five seeds,
 # held out and all 70k images together (about an hour on 2 cores).
 benchmark: setup dataset
-	python benchmarks/seeds.py --name default --seeds 0 1 2 3 4 --variant default --all-images
+	python benchmarks/seeds.py --name default --seeds 0 1 2 3 4 --variant default --all-images default
