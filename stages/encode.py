@@ -12,13 +12,13 @@ from fashion_clustering.stage import run_stage
 
 
 def main(prepared_dir: str, model_file: str, features_file: str) -> None:
-    p = Section.load("encode")
-    batch_size = p.integer("batch_size", minimum=1)
-    manifold = p.choice("manifold", MANIFOLDS)
-    umap = UmapConfig.from_params(p.section("umap")) if manifold == "umap" else None
+    with Section.load("encode") as p:
+        batch_size = p.integer("batch_size", minimum=1)
+        manifold = p.choice("manifold", MANIFOLDS)
+        umap = UmapConfig.from_params(p.section("umap"))  # validated even when unused
     encoder = load_encoder(model_file)
     codes = {split: encode(encoder, load_split(prepared_dir, split)[0], batch_size) for split in SPLITS}
-    if umap is not None:
+    if manifold == "umap":
         reducer, train = fit_umap(codes["train"], umap)
         codes = {"train": train, "val": apply_umap(reducer, codes["val"]),
                  "test": apply_umap(reducer, codes["test"])}

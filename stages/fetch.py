@@ -6,10 +6,11 @@ from fashion_clustering.stage import run_stage
 
 
 def main(out_dir: str) -> None:
-    p = Section.load("fetch")
-    source_dirs = [d for d in (p.text("source_dir", optional=True), p.text("debian_dir")) if d]
-    fetch_dataset(out_dir, source_dirs, p.text("base_url", optional=True),
-                  timeout=p.number("timeout_seconds", minimum=0, exclusive=True))
+    with Section.load("fetch") as p:
+        source_dirs = [d for d in (p.text("source_dir", optional=True), p.text("debian_dir")) if d]
+        base_url = p.text("base_url", optional=True)
+        timeout = p.number("timeout_seconds", minimum=0, exclusive=True)
+    fetch_dataset(out_dir, source_dirs, base_url, timeout=timeout)
 
 
 if __name__ == "__main__":
