@@ -3,6 +3,10 @@
 Small models on a few random rows: a few seconds besides importing TensorFlow.
 """
 
+import os
+import subprocess
+import sys
+import textwrap
 import time
 import zipfile
 
@@ -187,3 +191,32 @@ def test_input_noise_corrupts_training_inputs_only():
     assert any(layer.__class__.__name__ == "GaussianNoise" for layer in encoder.layers)
     np.testing.assert_array_equal(encode(encoder, x, 8), encode(encoder, x, 8))
     assert not np.allclose(encoder(x, training=True), encoder(x, training=False))
+
+
+TRAIN_ONE_EPOCH = textwrap.dedent("""
+    import numpy as np
+    from fashion_clustering.autoencoder import (
+        AutoencoderConfig, TrainingConfig, build_autoencoder, seed_everything, train_autoencoder)
+
+    seed_everything(0)
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 2, [8], [8]))
+    x = np.random.default_rng(0).random((32, 784), dtype=np.float32)
+    train_autoencoder(autoencoder, x, x, TrainingConfig(1, 16, 1e-3, None, 0), [])
+""")
+
+
+@pytest.mark.parametrize("show", [False, True])
+def test_tensorflow_log_lines_only_on_request(show):
+    """TensorFlow's C++ lines (absl's start-up warning, oneDNN notices, E0000 graph lines) are
+    hidden; FASHION_CLUSTERING_TF_LOG=1 shows them. Keras' epoch lines always show."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FASHION_CLUSTERING_TF_LOG", "TF_CPP_MIN_LOG_LEVEL")}
+    if show:
+        env["FASHION_CLUSTERING_TF_LOG"] = "1"
+    result = subprocess.run([sys.executable, "-c", TRAIN_ONE_EPOCH], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "loss:" in result.stdout
+    if show:
+        assert "absl::InitializeLog" in result.stderr
+    else:
+        assert result.stderr == ""
