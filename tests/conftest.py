@@ -26,9 +26,11 @@ def real_data() -> Path:
     return directory
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tool_env() -> dict[str, str]:
-    """The environment for subprocesses: this interpreter's dvc and python come first."""
+    """The environment for subprocesses: this interpreter's dvc and python come first, and
+    TensorFlow's log lines are hidden as they are by default."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("FASHION_CLUSTERING_TF_LOG", None)
     return env
