@@ -35,11 +35,11 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
 
 
 def declared_sections(pipeline: str | Path) -> set[str]:
-    """The params sections that the stages of ``pipeline`` (a ``dvc.yaml``) declare."""
-    stages = yaml.safe_load(Path(pipeline).read_text()).get("stages", {})
-    entries = [entry for stage in stages.values() for entry in stage.get("params", [])]
-    names = [n for e in entries for n in ([e] if isinstance(e, str) else e.get(PARAMS_FILE) or [])]
-    return {name.split(".")[0] for name in names}
+    """The params sections that the stages of ``pipeline`` (a ``dvc.yaml``) declare, as
+    ``section`` or ``section.key`` entries of ``params.yaml``."""
+    stages = yaml.safe_load(Path(pipeline).read_text())["stages"]
+    return {entry.split(".")[0] for stage in stages.values() for entry in stage.get("params", [])
+            if isinstance(entry, str)}
 
 
 def _closest(name: str, known: Collection[str]) -> str:
