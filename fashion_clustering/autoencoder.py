@@ -34,6 +34,7 @@ import numpy as np
 from .errors import PipelineError
 from .params import Section
 from .files import write_zip
+from .views import ViewsConfig, view_consistent
 
 log = logging.getLogger(__name__)
 
@@ -186,19 +187,26 @@ def build_autoencoder(config: AutoencoderConfig):
 
 
 def train_autoencoder(
-    autoencoder, x_train: np.ndarray, x_val: np.ndarray, config: TrainingConfig, callbacks: list
+    autoencoder, x_train: np.ndarray, x_val: np.ndarray, config: TrainingConfig, callbacks: list,
+    views: ViewsConfig | None = None,
 ) -> dict[str, list[float]]:
-    """Fit the autoencoder to reconstruct its input (MSE, Adam); return the loss history."""
+    """Fit the autoencoder to reconstruct its input (MSE, Adam), with the view-consistency
+    term of :mod:`.views` if ``views`` is enabled; return the loss history."""
     keras = _keras()
 
-    autoencoder.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    model = autoencoder
+    if views is not None and views.enabled:
+        model = view_consistent(autoencoder, autoencoder.get_layer("encoder"), views)
+        log.info("views: NT-Xent between two augmented views, weight %g, temperature %g",
+                 views.weight, views.temperature)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
     callbacks = list(callbacks)
     if config.early_stopping_patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=config.early_stopping_patience, restore_best_weights=True, verbose=1))
     log.info("training %s (%d parameters) on %d images, validating on %d",
              autoencoder.name, autoencoder.count_params(), len(x_train), len(x_val))
-    history = autoencoder.fit(
+    history = model.fit(
         x_train, x_train, validation_data=(x_val, x_val), epochs=config.epochs,
         batch_size=config.batch_size, shuffle=True, callbacks=callbacks, verbose=2,
     )

@@ -36,6 +36,13 @@ class UmapConfig:
         )
 
 
+def manifold_config(p: Section) -> UmapConfig | None:
+    """The encode section's UMAP settings, or None when ``manifold`` is ``none``. They are
+    read and validated either way: unread keys are errors (see :class:`Section`)."""
+    umap = UmapConfig.from_params(p.section("umap"))
+    return umap if p.choice("manifold", MANIFOLDS) == "umap" else None
+
+
 def fit_umap(codes: np.ndarray, config: UmapConfig):
     """Fit UMAP on training codes; return the reducer and the training embedding.
 

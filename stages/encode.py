@@ -6,7 +6,7 @@ That is the encoder's latent codes, optionally embedded by UMAP fitted on train 
 from fashion_clustering.autoencoder import encode, load_encoder
 from fashion_clustering.dataset import SPLITS, load_split
 from fashion_clustering.files import save_arrays
-from fashion_clustering.manifold import MANIFOLDS, UmapConfig, apply_umap, fit_umap
+from fashion_clustering.manifold import apply_umap, fit_umap, manifold_config
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
@@ -14,11 +14,10 @@ from fashion_clustering.stage import run_stage
 def main(prepared_dir: str, model_file: str, features_file: str) -> None:
     with Section.load("encode") as p:
         batch_size = p.integer("batch_size", minimum=1)
-        manifold = p.choice("manifold", MANIFOLDS)
-        umap = UmapConfig.from_params(p.section("umap"))  # validated even when unused
+        umap = manifold_config(p)
     encoder = load_encoder(model_file)
     codes = {split: encode(encoder, load_split(prepared_dir, split)[0], batch_size) for split in SPLITS}
-    if manifold == "umap":
+    if umap is not None:
         reducer, train = fit_umap(codes["train"], umap)
         codes = {"train": train, "val": apply_umap(reducer, codes["val"]),
                  "test": apply_umap(reducer, codes["test"])}

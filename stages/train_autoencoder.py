@@ -7,11 +7,13 @@ from fashion_clustering.dataset import load_split
 from fashion_clustering.files import atomic_path
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
+from fashion_clustering.views import ViewsConfig
 
 
 def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
     with Section.load("train_autoencoder") as p:
         architecture, training = AutoencoderConfig.from_params(p), TrainingConfig.from_params(p)
+        views = ViewsConfig.from_params(p.section("views"))
     seed_everything(training.seed)
     x_train, _ = load_split(prepared_dir, "train")
     x_val, _ = load_split(prepared_dir, "val")
@@ -22,7 +24,7 @@ def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
 
     with atomic_path(log_dir) as tmp:
         live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False)
-        train_autoencoder(autoencoder, x_train, x_val, training, [DVCLiveCallback(live=live)])
+        train_autoencoder(autoencoder, x_train, x_val, training, [DVCLiveCallback(live=live)], views)
     save_model(autoencoder, model_file)
 
 

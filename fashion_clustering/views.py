@@ -1,0 +1,107 @@
+"""Consistency between augmented views, added to the autoencoder's reconstruction loss.
+
+Reconstruction alone spends the code on what costs pixels (overall shape and brightness),
+so classes that differ in details (pullover, coat, shirt) share one region of it. Here two
+random views of each training image (shifted, zoomed, flipped, contrast changed) are encoded,
+a small projection head maps the codes, and SimCLR's NT-Xent loss pulls the two views of an
+image together and pushes other images apart. The autoencoder itself is unchanged: only its
+training objective gains the term, and encoding never augments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .params import Section
+
+SIDE = 28
+
+
+@dataclass(frozen=True)
+class ViewsConfig:
+    weight: float
+    temperature: float
+    projection_dim: int
+    shift: float
+    zoom: float
+    flip: bool
+    contrast: float
+
+    @classmethod
+    def from_params(cls, p: Section) -> "ViewsConfig":
+        """The settings in the train_autoencoder.views section, validated."""
+        return cls(
+            weight=p.number("weight", minimum=0),
+            temperature=p.number("temperature", minimum=0, exclusive=True),
+            projection_dim=p.integer("projection_dim", minimum=1),
+            shift=p.number("shift", minimum=0, maximum=0.5), zoom=p.number("zoom", minimum=0, maximum=0.5),
+            flip=p.boolean("flip"), contrast=p.number("contrast", minimum=0, maximum=1),
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self.weight > 0
+
+
+def build_augmenter(config: ViewsConfig):
+    """A Keras model that returns a random view of each 784-pixel row when ``training``."""
+    import keras
+    from keras import layers
+
+    steps = [layers.Reshape((SIDE, SIDE, 1))]
+    if config.flip:
+        steps.append(layers.RandomFlip("horizontal"))
+    if config.shift:
+        steps.append(layers.RandomTranslation(config.shift, config.shift, fill_mode="constant"))
+    if config.zoom:
+        steps.append(layers.RandomZoom(config.zoom, fill_mode="constant"))
+    if config.contrast:
+        steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1)))
+    steps.append(layers.Reshape((SIDE * SIDE,)))
+    return keras.Sequential([keras.Input((SIDE * SIDE,)), *steps], name="augmenter")
+
+
+def nt_xent(z1, z2, temperature: float):
+    """SimCLR's normalized-temperature cross entropy between two batches of projections:
+    each row's positive is the other view of the same image, its negatives every other row."""
+    from keras import ops
+
+    z = ops.normalize(ops.concatenate([z1, z2], axis=0), axis=1)
+    n = ops.shape(z1)[0]
+    logits = ops.matmul(z, ops.transpose(z)) / temperature
+    logits = logits - 1e9 * ops.eye(2 * n)  # a row is not its own negative
+    positives = ops.concatenate([ops.arange(n) + n, ops.arange(n)], axis=0)
+    return ops.mean(ops.sparse_categorical_crossentropy(positives, logits, from_logits=True))
+
+
+def view_consistent(autoencoder, encoder, config: ViewsConfig):
+    """Wrap ``autoencoder`` for training: its compiled reconstruction loss plus
+    ``weight`` × NT-Xent between two views. Save ``autoencoder`` itself, not the wrapper."""
+    import keras
+    from keras import layers
+
+    class ViewConsistentAutoencoder(keras.Model):
+        def __init__(self):
+            super().__init__(name=f"{autoencoder.name}_with_views")
+            self.autoencoder, self.encoder = autoencoder, encoder
+            self.augmenter = build_augmenter(config)
+            self.projector = keras.Sequential(
+                [layers.Dense(config.projection_dim, activation="relu"), layers.Dense(config.projection_dim)],
+                name="projector")
+
+        def build(self, input_shape):
+            self.projector.build(self.encoder.output_shape)
+            self.built = True
+
+        def call(self, x, training=False):
+            return self.autoencoder(x, training=training)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            loss = super().compute_loss(x, y, y_pred, sample_weight, training)
+            if not training:  # validation reports the reconstruction loss alone
+                return loss
+            z1, z2 = (self.projector(self.encoder(self.augmenter(x, training=True), training=True))
+                      for _ in range(2))
+            return loss + config.weight * nt_xent(z1, z2, config.temperature)
+
+    return ViewConsistentAutoencoder()
