@@ -102,7 +102,8 @@ def _keras():
     Those (absl's pre-initialisation warning and oneDNN notices while importing, then
     graph-optimizer ``E0000`` lines) read like errors and drown the pipeline's own lines.
     ``FASHION_CLUSTERING_TF_LOG=1`` keeps them; only log lines depend on it, never outputs.
-    Python errors in the import still show: they are raised after stderr is restored.
+    An import error still shows (it is raised after stderr is restored); warnings printed
+    while importing do not.
     """
     if "tensorflow" not in sys.modules and os.environ.get(TF_LOG_VARIABLE) != "1":
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's own C++ logging, for good
