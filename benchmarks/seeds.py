@@ -31,7 +31,7 @@ from fashion_clustering.all_images import score_all_images
 from fashion_clustering.autoencoder import load_encoder
 from fashion_clustering.clustering import GmmConfig, KMeansConfig
 from fashion_clustering.dataset import SPLITS, load_split
-from fashion_clustering.manifold import manifold_config
+from fashion_clustering.manifold import EncodeConfig
 from fashion_clustering.params import Section
 from fashion_clustering.scratch import scratch_project
 from preset import load_preset
@@ -129,10 +129,11 @@ def all_images(project: Path) -> dict[str, object]:
     start = time.perf_counter()
     section = lambda name: Section.load(name, project / "params.yaml")  # noqa: E731
     splits = [load_split(project / "data/prepared", split) for split in SPLITS]
+    encode = EncodeConfig.from_params(section("encode"))
     scores = score_all_images(
         load_encoder(str(project / "data/models/autoencoder.keras")),
         np.concatenate([x for x, _ in splits]), np.concatenate([y for _, y in splits]),
-        section("encode").integer("batch_size", minimum=1), manifold_config(section("encode")),
+        encode.batch_size, encode.umap,
         KMeansConfig.from_params(section("baseline_kmeans")),
         KMeansConfig.from_params(section("cluster_kmeans")), GmmConfig.from_params(section("cluster_gmm")))
     return {"scores": scores, "seconds": round(time.perf_counter() - start, 1)}

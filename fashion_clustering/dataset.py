@@ -7,6 +7,7 @@ stratified by class, into train and validation; the 10k test images stay untouch
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from sklearn.model_selection import train_test_split
 from .errors import PipelineError
 from .files import load_arrays, save_arrays
 from .idx import CLASS_NAMES, load_images_and_labels
+from .params import PARAMS_FILE, Section
 
 SPLITS = ("train", "val", "test")
 RAW_FILES = {
@@ -25,29 +27,57 @@ RAW_FILES = {
 Split = tuple[np.ndarray, np.ndarray]
 
 
+@dataclass(frozen=True)
+class PreprocessConfig:
+    val_fraction: float
+    seed: int
+    max_train_images: int | None
+    max_test_images: int | None
+
+    @classmethod
+    def from_params(cls, p: Section) -> "PreprocessConfig":
+        """The settings in the preprocess section, validated."""
+        return cls(
+            val_fraction=p.number("val_fraction", 0, 1, exclusive=True), seed=p.integer("seed", minimum=0),
+            max_train_images=p.integer("max_train_images", minimum=20, optional=True),
+            max_test_images=p.integer("max_test_images", minimum=10, optional=True),
+        )
+
+
 def scale_pixels(images: np.ndarray) -> np.ndarray:
     """``(n, 28, 28)`` uint8 images as ``(n, 784)`` float32 in [0, 1]."""
     return (images.reshape(len(images), -1) / np.float32(255)).astype(np.float32)
 
 
-def stratified_subsample(x: np.ndarray, y: np.ndarray, size: int | None, seed: int) -> Split:
-    """At most ``size`` rows, keeping the class proportions; all rows if ``size`` is None."""
+def _stratified_split(y: np.ndarray, seed: int, param: str, **size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted row ids of the two parts of a seeded split of ``y`` that keeps the class
+    proportions (``size`` as ``train_size=`` or ``test_size=``); ``param`` is the key that
+    asked for it, named in the error when the classes are too small to stratify."""
+    try:
+        first, second = train_test_split(np.arange(len(y)), stratify=y, random_state=seed, **size)
+    except ValueError as error:
+        value = next(iter(size.values()))
+        raise PipelineError(
+            f"{PARAMS_FILE}: {param} = {value:g} cannot keep the class proportions of {len(y)} "
+            f"images with class counts {np.bincount(y).tolist()} ({error})"
+        ) from error
+    return np.sort(first), np.sort(second)
+
+
+def stratified_subsample(x: np.ndarray, y: np.ndarray, size: int | None, seed: int, param: str) -> Split:
+    """At most ``size`` rows, keeping the class proportions; all rows if ``size`` is None.
+
+    ``param`` is the key ``size`` comes from, for the error message.
+    """
     if size is None or size >= len(y):
         return x, y
-    keep, _ = train_test_split(np.arange(len(y)), train_size=size, stratify=y, random_state=seed)
-    keep = np.sort(keep)
+    keep, _ = _stratified_split(y, seed, param, train_size=size)
     return x[keep], y[keep]
 
 
 def split_train_val(x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) -> tuple[Split, Split]:
     """Stratified, seeded split into ``(train, val)``; row order within each is preserved."""
-    try:
-        train, val = train_test_split(
-            np.arange(len(y)), test_size=val_fraction, stratify=y, random_state=seed
-        )
-    except ValueError as error:
-        raise PipelineError(f"cannot split {len(y)} images {val_fraction:g} for validation: {error}") from error
-    train, val = np.sort(train), np.sort(val)
+    train, val = _stratified_split(y, seed, "preprocess.val_fraction", test_size=val_fraction)
     return (x[train], y[train]), (x[val], y[val])
 
 
@@ -66,9 +96,11 @@ def prepare(
         split: load_images_and_labels(raw_dir / images, raw_dir / labels)
         for split, (images, labels) in RAW_FILES.items()
     }
-    x_full, y_full = stratified_subsample(*loaded["train"], max_train_images, seed)
+    x_full, y_full = stratified_subsample(*loaded["train"], max_train_images, seed,
+                                          param="preprocess.max_train_images")
     train, val = split_train_val(scale_pixels(x_full), y_full, val_fraction, seed)
-    x_test, y_test = stratified_subsample(*loaded["test"], max_test_images, seed)
+    x_test, y_test = stratified_subsample(*loaded["test"], max_test_images, seed,
+                                          param="preprocess.max_test_images")
     return {"train": train, "val": val, "test": (scale_pixels(x_test), y_test)}
 
 

@@ -4,22 +4,27 @@ Sources are tried file by file, in order: a directory the user names, the direct
 Debian's ``dataset-fashion-mnist`` package, the official download location. A file may be
 gzip-compressed or not; what is written is always the decompressed IDX file, checked
 against the official SHA-256, so the output is byte-identical whichever source served it.
-A source that lacks a file is skipped; a file that is present but corrupt is an error.
+A source that lacks a file is skipped; a file that is present but corrupt or unreadable
+is an error. A failed download (refused, timed out, not HTTP) means the source lacks the
+file: the error names each source tried.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import logging
 import urllib.error
 import urllib.request
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
 from .errors import PipelineError
 from .files import atomic_path
+from .params import Section
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +36,26 @@ OFFICIAL_SHA256 = {
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 
+URL_SCHEMES = ("http", "https")
+
 HOW_TO_GET = (
     "install Debian's package (apt-get install -y dataset-fashion-mnist) "
     "or set fetch.source_dir in params.yaml to a directory holding the four official files"
 )
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    source_dirs: tuple[str, ...]
+    base_url: str | None
+    timeout: float
+
+    @classmethod
+    def from_params(cls, p: Section) -> "FetchConfig":
+        """The fetch section: the directories to try in order, then the download location."""
+        source_dirs = tuple(d for d in (p.text("source_dir", optional=True), p.text("debian_dir")) if d)
+        return cls(source_dirs, p.url("base_url", URL_SCHEMES, optional=True),
+                   p.number("timeout_seconds", minimum=0, exclusive=True))
 
 
 def gunzip(data: bytes, source: str) -> bytes:
@@ -51,17 +72,22 @@ def sha256(data: bytes) -> str:
 
 def read_from_dir(directory: Path, name: str) -> tuple[bytes, str] | None:
     """The decompressed bytes of ``name.gz`` (or ``name``) in ``directory`` and the file
-    read, or None."""
+    read, or None.
+
+    Whatever exists under either name must be readable: a directory in its place, or a file
+    the user may not read, raises the ``OSError`` that names it.
+    """
     compressed, plain = directory / f"{name}.gz", directory / name
-    if compressed.is_file():
+    if compressed.exists():
         return gunzip(compressed.read_bytes(), str(compressed)), str(compressed)
-    if plain.is_file():
+    if plain.exists():
         return plain.read_bytes(), str(plain)
     return None
 
 
 def download(url: str, timeout: float) -> bytes:
-    """Download ``url``, logging progress every tenth of the file."""
+    """Download ``url``, logging progress every tenth of the file; a body shorter than its
+    ``Content-Length`` raises ``http.client.IncompleteRead``."""
     log.info("downloading %s", url)
     with urllib.request.urlopen(url, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0)
@@ -72,7 +98,16 @@ def download(url: str, timeout: float) -> bytes:
             if total and received / total >= next_report:
                 log.info("  %3.0f%% of %.1f MB", 100 * received / total, total / 1e6)
                 next_report += 0.1
+    if received < total:  # the connection closed early; read() does not say so
+        raise http.client.IncompleteRead(b"".join(chunks), total - received)
     return b"".join(chunks)
+
+
+def why_download_failed(error: Exception) -> str:
+    """The error's type and message on one line, with urllib's wrapper taken off."""
+    if type(error) is urllib.error.URLError and isinstance(error.reason, Exception):
+        error = error.reason
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def fetch_dataset(
@@ -103,8 +138,9 @@ def fetch_dataset(
                 try:
                     url = f"{base_url.rstrip('/')}/{name}.gz"
                     found[name], origin[name] = gunzip(download(url, timeout), url), url
-                except (urllib.error.URLError, OSError) as error:
-                    tried.append(f"download from {base_url} failed ({error})")
+                # OSError covers urllib's URLError and timeouts; ValueError a malformed URL.
+                except (OSError, ValueError, http.client.HTTPException) as error:
+                    tried.append(f"download from {base_url} failed ({why_download_failed(error)})")
         if name not in found:
             raise PipelineError(f"no source has {name}: {'; '.join(tried)}; {HOW_TO_GET}")
         if sha256(found[name]) != digest:

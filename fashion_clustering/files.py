@@ -4,6 +4,9 @@ and a failed stage must leave nothing half-written behind."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import ctypes
+import errno
 import io
 import json
 import os
@@ -25,26 +28,125 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary sibling of ``path``; move it into place only if the block succeeds.
 
     Works for files and directories alike: whatever the block creates at the temporary
-    path replaces ``path`` on success and is deleted on failure.
+    path replaces ``path`` on success and is deleted on failure. The old output stays in
+    place until the new one takes over in one rename (see :func:`_install`), so a failure
+    or a crash at any point leaves either the old output or the new one, never neither.
+    Inside :func:`outputs_together`, that rename waits for the end of its block.
+    A system error that names no file (a full disk, say) is charged to ``path``.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp, aside = (target.with_name(f".{target.name}.{suffix}") for suffix in ("tmp", "old"))
+    _restore(target, aside)
     _remove(tmp)
+    pending, held = _PENDING.get(), False
     try:
         yield tmp
-        if not (tmp.exists() or tmp.is_symlink()):
+        if not _exists(tmp):
             raise FileNotFoundError(f"{target}: nothing was written to {tmp}")
-        _remove(target)
-        os.replace(tmp, target)
+        if pending is None:
+            _install(tmp, target, aside)
+        else:  # outputs_together() now owns the temporary path
+            pending.append((tmp, target, aside))
+            held = True
+    except OSError as error:
+        if error.errno is not None and error.filename is None:
+            error.filename = str(target)
+        raise
     finally:
-        _remove(tmp)
+        if not held:
+            _remove(tmp)
+
+
+# Outputs written inside outputs_together(), waiting to be moved into place: (tmp, target, aside).
+_PENDING: contextvars.ContextVar[list[tuple[Path, Path, Path]] | None] = contextvars.ContextVar(
+    "pending_outputs", default=None)
+
+
+@contextlib.contextmanager
+def outputs_together() -> Iterator[None]:
+    """Hold back every :func:`atomic_path` output of the block until the block succeeds.
+
+    A stage writes several outputs; an error while writing any of them (a full disk, say)
+    must leave all of them as they were, so only when every one is complete are they moved
+    into place, in the order they were written. What can still fail after that is a rename.
+    """
+    pending: list[tuple[Path, Path, Path]] = []
+    token = _PENDING.set(pending)
+    try:
+        try:
+            yield
+        finally:
+            _PENDING.reset(token)
+        for tmp, target, aside in pending:
+            _install(tmp, target, aside)
+    finally:
+        for tmp, _, _ in reversed(pending):
+            _remove(tmp)
+
+
+# renameat2(2) from Linux's <fcntl.h> and <linux/fs.h>: swap two paths in one step.
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths atomically; False where the system cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # no RENAME_EXCHANGE here
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+def _install(new: Path, target: Path, aside: Path) -> None:
+    """Put ``new`` in the place of ``target`` without a moment when ``target`` is missing.
+
+    A file replaces a file, and anything replaces nothing, in one ``os.replace``. A
+    directory cannot be renamed over a non-empty one, so where the two are not both files
+    they are swapped by ``renameat2(RENAME_EXCHANGE)`` (``new`` then holds the old output,
+    which the caller deletes). Where that is unsupported, the old output is renamed to
+    ``aside`` first: a crash between the two renames leaves it complete there, and the next
+    :func:`atomic_path` on ``target`` renames it back (:func:`_restore`).
+    """
+    if not _exists(target) or not (_is_dir(new) or _is_dir(target)):
+        os.replace(new, target)
+    elif not _exchange(new, target):
+        os.replace(target, aside)
+        try:
+            os.replace(new, target)
+        except OSError:
+            os.replace(aside, target)
+            raise
+        _remove(aside)
+
+
+def _restore(target: Path, aside: Path) -> None:
+    """Undo a crash inside :func:`_install`'s fallback: bring back the old output, or drop
+    it if the new one made it into place."""
+    if _exists(aside):
+        if _exists(target):
+            _remove(aside)
+        else:
+            os.replace(aside, target)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def _is_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
+    if _is_dir(path):
         shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
+    elif _exists(path):
         path.unlink()
 
 

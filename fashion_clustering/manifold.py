@@ -16,6 +16,14 @@ log = logging.getLogger(__name__)
 MANIFOLDS = ("none", "umap")
 
 
+def umap_metrics() -> frozenset[str]:
+    """The metric names umap-learn accepts for dense data: its own and pynndescent's."""
+    from pynndescent.distances import named_distances as pynndescent_distances
+    from umap.distances import named_distances
+
+    return frozenset(named_distances) | frozenset(pynndescent_distances)
+
+
 @dataclass(frozen=True)
 class UmapConfig:
     n_components: int
@@ -27,20 +35,14 @@ class UmapConfig:
 
     @classmethod
     def from_params(cls, p: Section) -> "UmapConfig":
-        """The settings in the encode.umap section, validated."""
+        """The settings in the encode.umap section, validated (the metric here, not after
+        every split has been encoded)."""
         return cls(
             n_components=p.integer("n_components", minimum=1),
             n_neighbors=p.integer("n_neighbors", minimum=2), min_dist=p.number("min_dist", minimum=0),
-            metric=p.text("metric"), n_epochs=p.integer("n_epochs", minimum=1, optional=True),
+            metric=p.choice("metric", umap_metrics()), n_epochs=p.integer("n_epochs", minimum=1, optional=True),
             seed=p.integer("seed", minimum=0),
         )
-
-
-def manifold_config(p: Section) -> UmapConfig | None:
-    """The encode section's UMAP settings, or None when ``manifold`` is ``none``. They are
-    read and validated either way: unread keys are errors (see :class:`Section`)."""
-    umap = UmapConfig.from_params(p.section("umap"))
-    return umap if p.choice("manifold", MANIFOLDS) == "umap" else None
 
 
 def fit_umap(codes: np.ndarray, config: UmapConfig):
@@ -69,3 +71,17 @@ def apply_umap(reducer, codes: np.ndarray) -> np.ndarray:
     embedded = np.asarray(reducer.transform(codes), dtype=np.float32)
     log.info("UMAP: embedded %d codes in %.1f s", len(codes), time.perf_counter() - start)
     return embedded
+
+
+@dataclass(frozen=True)
+class EncodeConfig:
+    batch_size: int
+    umap: UmapConfig | None  # None: manifold "none", the codes themselves are clustered
+
+    @classmethod
+    def from_params(cls, p: Section) -> "EncodeConfig":
+        """The encode section, validated; encode.umap is read only if the manifold is UMAP."""
+        batch_size = p.integer("batch_size", minimum=1)
+        umap = (UmapConfig.from_params(p.section("umap")) if p.choice("manifold", MANIFOLDS) == "umap"
+                else p.unused("umap"))
+        return cls(batch_size, umap)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import urllib.parse
 from pathlib import Path
 from typing import Any, Collection
 
@@ -112,6 +113,11 @@ class Section:
         self._read.add(key)
         return self.values[key]
 
+    def unused(self, key: str) -> None:
+        """Accept ``key`` unread: it is known but not needed here (``encode.umap`` when the
+        manifold is ``none``)."""
+        self._read.add(key)
+
     def section(self, key: str) -> "Section":
         """A nested mapping, e.g. ``encode.umap``."""
         nested = Section(self._raw(key), self._key(key), self.file)
@@ -179,3 +185,17 @@ class Section:
         ):
             self._fail(key, f"a non-empty list of integers >= {minimum}", value)
         return list(value)
+
+    def url(self, key: str, schemes: Collection[str], optional: bool = False) -> str | None:
+        """A well-formed URL with one of ``schemes``; ``None`` is accepted only if ``optional``."""
+        value = self._raw(key)
+        if value is None and optional:
+            return None
+        try:
+            ok = isinstance(value, str) and urllib.parse.urlsplit(value).scheme in schemes
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            ok = False
+        if not ok:
+            starts = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
+            self._fail(key, f"a URL starting {starts}" + (" or null" if optional else ""), value)
+        return value

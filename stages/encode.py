@@ -6,19 +6,18 @@ That is the encoder's latent codes, optionally embedded by UMAP fitted on train 
 from fashion_clustering.autoencoder import encode, load_encoder
 from fashion_clustering.dataset import SPLITS, load_split
 from fashion_clustering.files import save_arrays
-from fashion_clustering.manifold import apply_umap, fit_umap, manifold_config
+from fashion_clustering.manifold import EncodeConfig, apply_umap, fit_umap
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
 
 def main(prepared_dir: str, model_file: str, features_file: str) -> None:
     with Section.load("encode") as p:
-        batch_size = p.integer("batch_size", minimum=1)
-        umap = manifold_config(p)
+        config = EncodeConfig.from_params(p)
     encoder = load_encoder(model_file)
-    codes = {split: encode(encoder, load_split(prepared_dir, split)[0], batch_size) for split in SPLITS}
-    if umap is not None:
-        reducer, train = fit_umap(codes["train"], umap)
+    codes = {split: encode(encoder, load_split(prepared_dir, split)[0], config.batch_size) for split in SPLITS}
+    if config.umap is not None:
+        reducer, train = fit_umap(codes["train"], config.umap)
         codes = {"train": train, "val": apply_umap(reducer, codes["val"]),
                  "test": apply_umap(reducer, codes["test"])}
     save_arrays(features_file, codes)

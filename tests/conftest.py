@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import runpy
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import yaml
@@ -34,3 +36,38 @@ def tool_env() -> dict[str, str]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("FASHION_CLUSTERING_TF_LOG", None)
     return env
+
+
+def stage_command(stage: dict) -> tuple[str, list[str]]:
+    """A ``dvc.yaml`` stage's command, ``python -m stages.<name> ARGS...``, as the script
+    ``stages/<name>.py`` and its arguments."""
+    python, flag, module, *args = stage["cmd"].split()
+    assert (python, flag) == ("python", "-m") and module.startswith("stages."), \
+        f"expected 'python -m stages.<name> ...', got {stage['cmd']!r}"
+    return module.replace(".", "/") + ".py", args
+
+
+def run_stage_script(script: str, *args: str) -> int:
+    """Run a stage script (e.g. ``stages/fetch.py``) in this process, with the current
+    directory as its project, and return its exit status.
+
+    In-process, so tests can simulate a full disk or an unreadable file by monkeypatching.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sys, "argv", [script, *args])
+        try:
+            runpy.run_path(str(PROJECT_ROOT / script), run_name="__main__")
+        except SystemExit as exit_:
+            return exit_.code
+    return 0
+
+
+@pytest.fixture
+def run_script(capsys) -> Callable[..., tuple[int, str]]:
+    """:func:`run_stage_script` that also returns what the script printed to stderr."""
+    def run(script: str, *args: str) -> tuple[int, str]:
+        capsys.readouterr()
+        status = run_stage_script(script, *args)
+        return status, capsys.readouterr().err
+
+    return run

@@ -1,18 +1,25 @@
-"""Tiny Fashion-MNIST-shaped IDX files for the unit tests (shared by plain import, not a fixture)."""
+"""Tiny Fashion-MNIST-shaped IDX files for the unit tests, and what pipeline-level tests
+check on a run's outputs (shared by plain import, not a fixture)."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.files import load_arrays
 from fashion_clustering.idx import encode_idx
+from fashion_clustering.metrics import clustering_scores
 
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 RAW_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+METHODS = ("baseline_kmeans", "ae_kmeans", "ae_gmm")
 
 
 def tiny_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,3 +68,37 @@ def tree_snapshot(directory: Path) -> dict[str, bytes]:
         str(p.relative_to(directory)): p.read_bytes()
         for p in sorted(directory.rglob("*")) if p.is_file()
     }
+
+
+def recomputed_scores(project: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """``{method: {split: scores}}`` of a run's assignment files against its prepared labels:
+    what its ``metrics/evaluate.json`` must say."""
+    labels = {split: load_split(project / "data/prepared", split)[1] for split in SPLITS}
+    scores = {}
+    for method in METHODS:
+        clusters = load_arrays(project / f"data/assignments/{method}.npz", SPLITS)
+        scores[method] = {split: clustering_scores(labels[split], clusters[split]) for split in SPLITS}
+    return scores
+
+
+def outputs_snapshot(project: Path) -> dict[str, bytes]:
+    """Every file under ``data/`` and ``metrics/`` (temporaries included) and its bytes."""
+    return {f"{top}/{name}": data for top in ("data", "metrics")
+            for name, data in tree_snapshot(project / top).items()}
+
+
+def stand_in_outputs(project: Path, stage: dict[str, Any]) -> dict[str, bytes]:
+    """Replace the outputs of ``stage`` (its entry in ``dvc.yaml``) by stand-ins it would
+    never write, and return :func:`outputs_snapshot`: a failing stage must leave that as it is.
+
+    Without stand-ins a stage could rewrite its byte-stable outputs from the same inputs
+    and no snapshot would show it.
+    """
+    for out in stage["outs"]:
+        path = project / (next(iter(out)) if isinstance(out, dict) else out)
+        if path.is_dir():
+            shutil.rmtree(path)
+            write_files(path, {"stand-in": b"previous output"})
+        else:
+            path.write_bytes(b"previous output")
+    return outputs_snapshot(project)

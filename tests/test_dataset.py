@@ -72,13 +72,16 @@ def test_split_is_seeded():
 def test_split_too_small_is_pipeline_error():
     ids = np.arange(12)
     labels = np.arange(12) % 10  # classes 2..9 have a single image: cannot stratify
-    with pytest.raises(PipelineError, match="cannot split 12 images"):
+    with pytest.raises(PipelineError) as info:
         split_train_val(ids, labels, 0.5, seed=0)
+    assert str(info.value).startswith(
+        "params.yaml: preprocess.val_fraction = 0.5 cannot keep the class proportions of 12 images "
+        "with class counts [2, 2, 1, 1, 1, 1, 1, 1, 1, 1] (")
 
 
 def test_stratified_subsample():
     ids, labels = uneven_labels()
-    x, y = stratified_subsample(ids, labels, 100, seed=0)
+    x, y = stratified_subsample(ids, labels, 100, seed=0, param="p")
     assert len(x) == len(y) == 100
     np.testing.assert_array_equal(y, labels[x])
     assert np.all(np.diff(x) > 0)  # original order kept
@@ -90,9 +93,24 @@ def test_stratified_subsample():
 def test_stratified_subsample_keeps_all(size):
     ids, labels = uneven_labels()
     assert len(labels) == 235
-    x, y = stratified_subsample(ids, labels, size, seed=0)
+    x, y = stratified_subsample(ids, labels, size, seed=0, param="p")
     np.testing.assert_array_equal(x, ids)
     np.testing.assert_array_equal(y, labels)
+
+
+@pytest.mark.parametrize("size, counts, cause", [
+    (10, [19, 1], "only 1 member"),            # a class of one cannot be in both parts
+    (25, [13, 13], "test_size = 1 should be"),  # one row left out cannot represent two classes
+], ids=["singleton-class", "too-few-left-out"])
+def test_stratified_subsample_error_names_the_key_and_class_counts(size, counts, cause):
+    labels = np.repeat(np.arange(len(counts)), counts)
+    with pytest.raises(PipelineError) as info:
+        stratified_subsample(np.arange(len(labels)), labels, size, seed=0,
+                             param="preprocess.max_train_images")
+    message = str(info.value)
+    assert message.startswith(f"params.yaml: preprocess.max_train_images = {size} cannot keep the "
+                              f"class proportions of {len(labels)} images with class counts {counts} (")
+    assert cause in message and "\n" not in message
 
 
 def test_class_counts():

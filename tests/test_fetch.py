@@ -1,11 +1,16 @@
 """Getting the four raw files from a directory (gz or plain) or a URL, verified by SHA-256."""
 
+import errno
 import functools
 import http.server
+import os
 import socket
+import socketserver
 import threading
+from pathlib import Path
 
 import pytest
+import yaml
 
 from fashion_clustering import fetch
 from fashion_clustering.errors import PipelineError
@@ -241,3 +246,163 @@ def test_download_of_corrupt_gzip_names_url(tmp_path, raw, digests, http_dir):
     assert f"{base_url.rstrip('/')}/{RAW_NAMES[0]}.gz" in message
     assert "gzip" in message
     assert not out.exists()
+
+
+# --- the fetch stage's failure modes: one line, exit status 1, the previous data/raw kept ---
+
+class RawTcpHandler(socketserver.BaseRequestHandler):
+    """Reads the request, then sends the server's ``reply`` and hangs up; with no reply it
+    says nothing and holds the connection until the server stops."""
+
+    def handle(self):
+        self.request.recv(65536)
+        if self.server.reply is None:
+            self.server.stopped.wait()
+        else:
+            self.request.sendall(self.server.reply)
+
+
+@pytest.fixture
+def tcp_server():
+    """Start a local TCP server answering every connection with the given bytes; return its URL."""
+    servers = []
+
+    def start(reply):
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), RawTcpHandler)
+        server.daemon_threads, server.reply, server.stopped = True, reply, threading.Event()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.stopped.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fetch_stage(tmp_path, monkeypatch, run_script, raw, digests):
+    """Run ``stages/fetch.py data/raw`` in ``tmp_path`` with the given fetch params, where the
+    tiny files are official and a previous ``data/raw`` exists; check that the stage leaves
+    that untouched and return ``(exit status, stderr)``."""
+    for name, digest in digests.items():
+        monkeypatch.setitem(fetch.OFFICIAL_SHA256, name, digest)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    write_files(data / "raw", {RAW_NAMES[0]: b"from the previous run"})
+
+    def run(source_dir=None, base_url=None, timeout=TIMEOUT):
+        params = {"source_dir": source_dir and str(source_dir), "debian_dir": str(tmp_path / "no-debian"),
+                  "base_url": base_url, "timeout_seconds": timeout}
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fetch": params}))
+        before = tree_snapshot(data)
+        result = run_script("stages/fetch.py", "data/raw")
+        assert tree_snapshot(data) == before  # hidden temporaries would show up here too
+        return result
+
+    return run
+
+
+def one_error_line(stderr):
+    assert len(stderr.splitlines()) == 1 and stderr.startswith("error: "), stderr
+    return stderr.rstrip("\n")
+
+
+def no_source_line(tried, tmp_path):
+    return (f"error: no source has {RAW_NAMES[0]}: {tmp_path / 'no-debian'} has no {RAW_NAMES[0]}[.gz]; "
+            f"{tried}; {fetch.HOW_TO_GET}")
+
+
+def test_stage_without_the_data_says_how_to_get_it(fetch_stage, tmp_path):
+    status, stderr = fetch_stage()
+    assert status == 1
+    assert one_error_line(stderr) == no_source_line("no download location (fetch.base_url) set", tmp_path)
+
+
+def test_stage_base_url_without_scheme(fetch_stage):
+    status, stderr = fetch_stage(base_url="fashion-mnist.example.org/data")
+    assert status == 1
+    assert one_error_line(stderr) == ("error: params.yaml: fetch.base_url must be a URL starting "
+                                      "http:// or https:// or null, got 'fashion-mnist.example.org/data'")
+
+
+@pytest.mark.parametrize("reply, timeout, why", [
+    (b"SSH-2.0-OpenSSH_9.6\r\n", TIMEOUT, "BadStatusLine: SSH-2.0-OpenSSH_9.6"),
+    (b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789", TIMEOUT,
+     "IncompleteRead: IncompleteRead(10 bytes read, 990 more expected)"),
+    (b"HTTP/1.0 200 OK\r\nContent-Length: nonsense\r\n\r\n0123456789", TIMEOUT,
+     "ValueError: invalid literal for int() with base 10: 'nonsense'"),
+    (None, 0.3, "TimeoutError: timed out"),
+], ids=["not-http", "incomplete-read", "bad-header", "timeout"])
+def test_stage_download_failures_name_the_source(fetch_stage, tcp_server, tmp_path, reply, timeout, why):
+    base_url = tcp_server(reply)
+    status, stderr = fetch_stage(base_url=base_url, timeout=timeout)
+    assert status == 1
+    assert one_error_line(stderr) == no_source_line(f"download from {base_url} failed ({why})", tmp_path)
+
+
+def test_stage_malformed_url(fetch_stage, tmp_path):
+    base_url = "http://127.0.0.1:no-port"
+    status, stderr = fetch_stage(base_url=base_url)
+    assert status == 1
+    assert one_error_line(stderr) == no_source_line(
+        f"download from {base_url} failed (InvalidURL: nonnumeric port: 'no-port')", tmp_path)
+
+
+def test_stage_directory_in_place_of_a_source_file(fetch_stage, tmp_path, raw):
+    source = write_files(tmp_path / "src", raw, compressed=True)
+    bad = source / f"{RAW_NAMES[2]}.gz"
+    bad.unlink()
+    bad.mkdir()
+    status, stderr = fetch_stage(source_dir=source)
+    assert status == 1
+    assert one_error_line(stderr) == f"error: {bad}: Is a directory"
+
+
+def test_stage_unreadable_source_file(fetch_stage, tmp_path, raw, monkeypatch):
+    source = write_files(tmp_path / "src", raw)
+    bad = source / RAW_NAMES[1]
+    bad.chmod(0)
+    read_bytes = Path.read_bytes
+
+    def read_bytes_as_a_user(path):  # root reads a mode-000 file; a user gets EACCES
+        if path == bad:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes_as_a_user)
+    status, stderr = fetch_stage(source_dir=source)
+    assert status == 1
+    assert one_error_line(stderr) == f"error: {bad}: Permission denied"
+
+
+def test_stage_full_disk(fetch_stage, tmp_path, raw, monkeypatch):
+    source = write_files(tmp_path / "src", raw)
+    write_bytes, written = Path.write_bytes, []
+
+    def write_bytes_until_full(path, data):
+        if written:  # the second file does not fit: half of it is written, then ENOSPC
+            write_bytes(path, data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written.append(path)
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes_until_full)
+    status, stderr = fetch_stage(source_dir=source)
+    assert status == 1
+    assert one_error_line(stderr) == "error: data/raw: No space left on device"
+    assert written  # the disk filled up while writing, not before
+
+
+def test_stage_success_replaces_the_previous_output(tmp_path, monkeypatch, run_script, raw, digests):
+    """The counterpart of the failures above: the same set-up with a good source succeeds."""
+    for name, digest in digests.items():
+        monkeypatch.setitem(fetch.OFFICIAL_SHA256, name, digest)
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path / "data" / "raw", {RAW_NAMES[0]: b"from the previous run"})
+    source = write_files(tmp_path / "src", raw, compressed=True)
+    params = {"source_dir": str(source), "debian_dir": "/nonexistent", "base_url": None, "timeout_seconds": 1}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fetch": params}))
+    assert run_script("stages/fetch.py", "data/raw") == (0, "")
+    assert tree_snapshot(tmp_path / "data") == {f"raw/{name}": data for name, data in raw.items()}

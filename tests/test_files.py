@@ -1,14 +1,20 @@
 """Atomic, byte-stable writers."""
 
+import errno
 import json
+import os
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from fashion_clustering import files
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.files import atomic_path, load_arrays, save_arrays, write_json, write_zip
+from fashion_clustering.files import (
+    atomic_path, load_arrays, outputs_together, save_arrays, write_json, write_zip,
+)
 
 
 def sample_arrays():
@@ -186,3 +192,144 @@ def test_atomic_path_keeps_the_target_when_nothing_was_written(tmp_path):
         with atomic_path(target):
             pass
     assert target.read_text() == "previous"
+
+
+def make_output(path, kind, content):
+    """A file holding ``content``, or a directory holding it in ``a.txt``."""
+    if kind == "file":
+        path.write_text(content)
+    else:
+        path.mkdir()
+        (path / "a.txt").write_text(content)
+
+
+def read_output(path):
+    return path.read_text() if path.is_file() else {p.name: p.read_text() for p in path.iterdir()}
+
+
+class InstallWatch:
+    """Records, after each step that moves or deletes outputs, whether the target exists:
+    a target missing after any step would be lost to a crash at that moment."""
+
+    def __init__(self, target):
+        self.target, self.steps = target, []
+
+    def wrap(self, name, function):
+        def step(*args):
+            result = function(*args)
+            self.steps.append((name, files._exists(self.target)))
+            return result
+        return step
+
+
+@pytest.fixture
+def watch(monkeypatch, tmp_path):
+    watcher = InstallWatch(tmp_path / "out")
+    for name in ("_exchange", "_remove"):
+        monkeypatch.setattr(files, name, watcher.wrap(name, getattr(files, name)))
+    monkeypatch.setattr(files.os, "replace", watcher.wrap("replace", os.replace))
+    return watcher
+
+
+@pytest.mark.parametrize("old_kind, new_kind", [
+    ("file", "file"), ("dir", "dir"), ("file", "dir"), ("dir", "file")])
+def test_atomic_path_target_never_missing(tmp_path, watch, old_kind, new_kind):
+    make_output(watch.target, old_kind, "old")
+    old = read_output(watch.target)
+    with atomic_path(watch.target) as tmp:
+        make_output(tmp, new_kind, "new")
+        assert read_output(watch.target) == old
+    assert read_output(watch.target) == ("new" if new_kind == "file" else {"a.txt": "new"})
+    assert watch.steps and all(exists for _, exists in watch.steps), watch.steps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_atomic_path_without_exchange_moves_the_old_directory_aside(tmp_path, monkeypatch):
+    """Where renameat2 cannot swap, the old directory is renamed aside, then the new one in."""
+    monkeypatch.setattr(files, "_exchange", lambda first, second: False)
+    target = tmp_path / "out"
+    make_output(target, "dir", "old")
+    with atomic_path(target) as tmp:
+        make_output(tmp, "dir", "new")
+    assert read_output(target) == {"a.txt": "new"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_atomic_path_failed_second_rename_puts_the_old_directory_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_exchange", lambda first, second: False)
+    replace, calls = files.os.replace, []
+
+    def replace_failing_on_the_new_output(source, destination):
+        calls.append(Path(source).name)
+        if Path(source).name == ".out.tmp":
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(source))
+        replace(source, destination)
+
+    monkeypatch.setattr(files.os, "replace", replace_failing_on_the_new_output)
+    target = tmp_path / "out"
+    make_output(target, "dir", "old")
+    with pytest.raises(OSError, match="Input/output error"):
+        with atomic_path(target) as tmp:
+            make_output(tmp, "dir", "new")
+    assert calls == ["out", ".out.tmp", ".out.old"]
+    assert read_output(target) == {"a.txt": "old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("new_made_it", [False, True])
+def test_atomic_path_recovers_from_a_crash_between_the_two_renames(tmp_path, new_made_it):
+    """A killed run can leave the old output aside; the next write to the target brings it
+    back (or drops it, if the new output had already taken its place)."""
+    target = tmp_path / "out"
+    make_output(tmp_path / ".out.old", "dir", "old")
+    if new_made_it:
+        make_output(target, "dir", "new")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target):
+            raise RuntimeError("this run fails too")
+    assert read_output(target) == {"a.txt": "new" if new_made_it else "old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_atomic_path_charges_a_nameless_system_error_to_the_target(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(OSError) as info:
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a failed write() says it
+    assert (info.value.errno, info.value.filename) == (errno.ENOSPC, str(target))
+    assert target.read_text() == "old"
+    assert leftovers(tmp_path) == []
+
+
+# --- outputs_together ----------------------------------------------------------------------
+
+def test_outputs_together_installs_all_at_the_end(tmp_path):
+    first, second = tmp_path / "first.json", tmp_path / "plots"
+    first.write_text("old")
+    with outputs_together():
+        write_json(first, {"new": 1})
+        assert first.read_text() == "old"  # held back until every output is complete
+        with atomic_path(second) as tmp:
+            tmp.mkdir()
+            write_json(tmp / "nested.json", [])  # an output inside another's temporary path
+    assert json.loads(first.read_text()) == {"new": 1}
+    assert json.loads((second / "nested.json").read_text()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.json", "plots"]
+
+
+def test_outputs_together_failure_on_a_later_output_keeps_the_earlier_one(tmp_path):
+    first, second = tmp_path / "model.pkl", tmp_path / "assignments.npz"
+    first.write_text("old model")
+    with pytest.raises(OSError):
+        with outputs_together():
+            with atomic_path(first) as tmp:
+                tmp.write_text("new model")
+            with atomic_path(second) as tmp:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert first.read_text() == "old model"
+    assert not second.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pkl"]
+    write_json(first, {})  # outside the block, outputs are installed at once again
+    assert first.read_text() == "{}\n"

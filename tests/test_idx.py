@@ -41,23 +41,23 @@ def test_read_idx_missing_file_names_it(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "header",
+    "content, found",
     [
-        b"\x01\x00\x08\x01",  # wrong first bytes
-        b"\x00\x00\x0d\x01",  # float type code instead of unsigned byte
-        b"\x00\x00\x08\x03",  # three dimensions where one is expected
-        b"\x00\x00",          # too short for a magic number
+        (b"\x01\x00\x08\x01" + struct.pack(">I", 3) + bytes(3), "0x01000801"),  # wrong first bytes
+        (b"\x00\x00\x0d\x01" + struct.pack(">I", 3) + bytes(3), "0x00000d01"),  # float type code
+        (b"\x00\x00\x08\x03" + struct.pack(">I", 3) + bytes(3), "0x00000803"),  # three dimensions
+        (b"\x00\x00", "0x0000"),  # the whole file: too short to hold a magic number
+        (b"", "an empty file"),
     ],
-    ids=["first-bytes", "type-code", "ndim", "short"],
+    ids=["first-bytes", "type-code", "ndim", "short", "empty"],
 )
-def test_bad_magic_names_file(tmp_path, header):
+def test_bad_magic_names_file(tmp_path, content, found):
     path = tmp_path / "labels-idx1-ubyte"
-    path.write_bytes(header + struct.pack(">I", 3) + bytes(3))
+    path.write_bytes(content)
     with pytest.raises(PipelineError) as info:
         read_idx(path, ndim=1)
-    message = str(info.value)
-    assert str(path) in message
-    assert "magic" in message
+    assert str(info.value) == (f"{path}: bad IDX magic number {found}, expected 0x00000801 "
+                               "(unsigned bytes, 1 dimension)")
 
 
 def test_truncated_data_names_file(tmp_path):

@@ -78,8 +78,8 @@ def test_clustering_scores_of_a_poor_clustering():
 
 @pytest.mark.parametrize(
     "y_true, y_pred",
-    [([0, 1, 2], [0, 1]), ([0, 1], [[0], [1]]), ([0, -1], [0, 1]), ([0, 1], [0, -1])],
-    ids=["lengths", "2-d", "negative-label", "negative-cluster"],
+    [([0, 1, 2], [0, 1]), ([[0], [1]], [[0], [1]]), ([0, -1], [0, 1]), ([0, 1], [0, -1])],
+    ids=["lengths", "2-d", "negative-label", "negative-cluster"],  # 2-d: equal shapes, wrong ndim
 )
 def test_bad_label_vectors(y_true, y_pred):
     with pytest.raises(PipelineError):

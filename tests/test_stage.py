@@ -8,6 +8,7 @@ import textwrap
 import pytest
 
 from fashion_clustering.errors import PipelineError
+from fashion_clustering.files import write_json
 from fashion_clustering.stage import run_stage
 
 SCRIPT = textwrap.dedent(
@@ -27,6 +28,10 @@ SCRIPT = textwrap.dedent(
         if in_file == "slow":
             print("started", flush=True)
             time.sleep(60)
+        if in_file == "unreadable":
+            Path(out_file).read_bytes()
+        if in_file == "nameless":
+            raise TimeoutError("timed out")
         Path(out_file).write_text(in_file.upper())
 
 
@@ -61,6 +66,17 @@ def test_pipeline_error_is_one_line_and_exit_1(script):
     assert result.stderr == "error: bad: bad IDX magic number 0x01020304\n"
     assert result.stdout == ""
     assert not (script.parent / "out.txt").exists()
+
+
+@pytest.mark.parametrize("in_file, line", [
+    ("unreadable", "error: absent.txt: No such file or directory"),
+    ("nameless", "error: timed out"),
+])
+def test_os_error_is_one_line_and_exit_1(script, in_file, line):
+    result = run(script, in_file, "absent.txt")
+    assert result.returncode == 1
+    assert result.stderr == line + "\n"
+    assert result.stdout == ""
 
 
 def test_other_exceptions_are_not_hidden(script):
@@ -129,3 +145,20 @@ def test_in_process_success_passes_arguments_in_order(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["stage.py", "a", "b"])
     run_stage(lambda first, second: calls.append((first, second)))
     assert calls == [("a", "b")]
+
+
+def test_in_process_error_after_an_output_was_written_leaves_it_as_it_was(monkeypatch, capsys, tmp_path):
+    model, assignments = tmp_path / "model.json", tmp_path / "assignments.json"
+    write_json(model, "previous model")
+
+    def main(model_file, assignments_file):
+        write_json(model_file, "new model")
+        raise PipelineError(f"{assignments_file}: cannot be written")
+
+    monkeypatch.setattr(sys, "argv", ["stage.py", str(model), str(assignments)])
+    with pytest.raises(SystemExit) as info:
+        run_stage(main)
+    assert info.value.code == 1
+    assert capsys.readouterr().err == f"error: {assignments}: cannot be written\n"
+    assert model.read_text() == '"previous model"\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
