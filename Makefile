@@ -1,6 +1,9 @@
 # Set-up from nothing, then the pipeline or the tests. `make repro` and `make test` are the
 # README's two commands; both create the venv and install the data set when needed.
+# PYTHON: any Python 3.11-3.13 to build the venv with. TENSORFLOW: cpu (the default) or gpu,
+# the extra of pyproject.toml to install. Changing either needs `rm -rf .venv` first.
 PYTHON ?= python3
+TENSORFLOW ?= cpu
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
@@ -15,7 +18,7 @@ setup: $(INSTALLED)
 $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,$(TENSORFLOW)]'
 	touch $@
 
 # Debian's package where apt is present; elsewhere the fetch stage downloads the files.

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,10 +35,10 @@ from fashion_clustering.clustering import GmmConfig, KMeansConfig
 from fashion_clustering.dataset import SPLITS, load_split
 from fashion_clustering.manifold import EncodeConfig
 from fashion_clustering.params import Section
+from fashion_clustering.scratch import scratch_project
 from preset import load_preset
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ("dvc.yaml", "params.yaml", "stages", "fashion_clustering", ".dvc/config", ".dvcignore")
 SEED_KEYS = ("baseline_kmeans.seed", "train_autoencoder.seed", "encode.umap.seed",
              "cluster_kmeans.seed", "cluster_gmm.seed")
 METHODS = ("baseline_kmeans", "ae_kmeans", "ae_gmm")
@@ -107,19 +106,9 @@ def main() -> None:
     base = yaml.safe_load((ROOT / "params.yaml").read_text())
     runs = []
     with tempfile.TemporaryDirectory(prefix="fashion-bench-") as scratch:
-        project = Path(scratch)
-        # The stages import the copy's package, not the one installed in editable mode.
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-                   PYTHONPATH=str(project))
-        for name in PROJECT_FILES:
-            source, target = ROOT / name, project / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            copy = shutil.copytree if source.is_dir() else shutil.copy
-            copy(source, target)
-        # DVCLive needs a commit to exist.
-        for git in (["init", "-q"], ["add", "-A"], ["-c", "user.name=benchmark", "-c",
-                                                     "user.email=benchmark@localhost", "commit", "-qm", "benchmark"]):
-            subprocess.run(["git", *git], cwd=project, check=True)
+        project = scratch_project(Path(scratch))
+        # Its stages, run as `python -m stages.<name>`, import the copy's package.
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         for seed in args.seeds:
             for variant, overrides in variants.items():
                 params = json.loads(json.dumps(base))

@@ -13,12 +13,17 @@ architecture:
 With ``input_noise`` > 0 the autoencoder is denoising: Gaussian noise of that standard
 deviation is added to its input while training (never when encoding), and it learns to
 reconstruct the clean image.
+
+TensorFlow is imported on first use, with its C++ start-up banners hidden (see ``_keras``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -36,6 +41,7 @@ log = logging.getLogger(__name__)
 ARCHITECTURES = ("dense", "conv")
 SIDE = 28
 N_PIXELS = SIDE * SIDE
+TF_LOG_VARIABLE = "FASHION_CLUSTERING_TF_LOG"
 
 
 @dataclass(frozen=True)
@@ -76,9 +82,41 @@ class TrainingConfig:
         )
 
 
+@contextlib.contextmanager
+def _stderr_discarded():
+    """Send what C code writes to file descriptor 2 to /dev/null for the duration."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _keras():
+    """Keras; the first call imports TensorFlow without its C++ log lines.
+
+    Those (absl's pre-initialisation warning and oneDNN notices while importing, then
+    graph-optimizer ``E0000`` lines) read like errors and drown the pipeline's own lines.
+    ``FASHION_CLUSTERING_TF_LOG=1`` keeps them; only log lines depend on it, never outputs.
+    An import error still shows (it is raised after stderr is restored); warnings printed
+    while importing do not.
+    """
+    if "tensorflow" not in sys.modules and os.environ.get(TF_LOG_VARIABLE) != "1":
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's own C++ logging, for good
+        with _stderr_discarded():  # absl's start-up lines ignore that level
+            import tensorflow  # noqa: F401
+    import keras
+
+    return keras
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
-    import keras
+    keras = _keras()
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
@@ -86,7 +124,7 @@ def seed_everything(seed: int) -> None:
 
 
 def _dense_coders(config: AutoencoderConfig):
-    from keras import layers
+    layers = _keras().layers
 
     if config.latent_dim is None:
         raise PipelineError("params.yaml: train_autoencoder.latent_dim must be an integer >= 1 "
@@ -99,7 +137,7 @@ def _dense_coders(config: AutoencoderConfig):
 
 
 def _conv_coders(config: AutoencoderConfig):
-    from keras import layers
+    layers = _keras().layers
 
     def conv_block(filters: int) -> list:
         return [layers.Conv2D(filters, 3, padding="same", activation="relu"),
@@ -133,7 +171,7 @@ def _conv_coders(config: AutoencoderConfig):
 
 def build_autoencoder(config: AutoencoderConfig):
     """Return ``(autoencoder, encoder)``; the encoder is the autoencoder's ``encoder`` layer."""
-    import keras
+    keras = _keras()
 
     if config.architecture not in ARCHITECTURES:
         raise PipelineError(f"params.yaml: train_autoencoder.architecture must be one of "
@@ -155,7 +193,7 @@ def train_autoencoder(
 ) -> dict[str, list[float]]:
     """Fit the autoencoder to reconstruct its input (MSE, Adam), with the view-consistency
     term of :mod:`.views` if ``views`` is enabled; return the loss history."""
-    import keras
+    keras = _keras()
 
     model = autoencoder
     if views is not None and views.enabled:
@@ -205,7 +243,7 @@ def _renumber_shared_objects(config, ids: dict | None = None):
 
 def load_autoencoder(path: str):
     """An autoencoder saved in ``.keras`` format."""
-    import keras
+    keras = _keras()
 
     try:
         return keras.saving.load_model(path)

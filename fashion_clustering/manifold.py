@@ -104,7 +104,8 @@ class EncodeConfig:
     def from_params(cls, p: Section) -> "EncodeConfig":
         """The encode section, validated; encode.umap is read only if the manifold is UMAP."""
         batch_size = p.integer("batch_size", minimum=1)
-        umap = UmapConfig.from_params(p.section("umap")) if p.choice("manifold", MANIFOLDS) == "umap" else None
+        umap = (UmapConfig.from_params(p.section("umap")) if p.choice("manifold", MANIFOLDS) == "umap"
+                else p.unused("umap"))
         return cls(batch_size, umap)
 
 

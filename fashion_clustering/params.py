@@ -1,11 +1,14 @@
 """Typed, validated access to ``params.yaml``: every knob of the pipeline lives there.
 
 A missing key or a value of the wrong kind fails with one line naming the key, e.g.
-``params.yaml: baseline_kmeans.n_clusters must be an integer >= 1, got -3``.
+``params.yaml: baseline_kmeans.n_clusters must be an integer >= 1, got -3``. So does a key
+no stage reads, or a section no stage of ``dvc.yaml`` declares, with the closest known name:
+a misspelt key would otherwise be ignored, and with it the user's intent.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import urllib.parse
 from pathlib import Path
@@ -16,6 +19,7 @@ import yaml
 from .errors import PipelineError
 
 PARAMS_FILE = "params.yaml"
+PIPELINE_FILE = "dvc.yaml"
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
@@ -31,8 +35,26 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     return data
 
 
+def declared_sections(pipeline: str | Path) -> set[str]:
+    """The params sections that the stages of ``pipeline`` (a ``dvc.yaml``) declare, as
+    ``section`` or ``section.key`` entries of ``params.yaml``."""
+    stages = yaml.safe_load(Path(pipeline).read_text())["stages"]
+    return {entry.split(".")[0] for stage in stages.values() for entry in stage.get("params", [])
+            if isinstance(entry, str)}
+
+
+def _closest(name: str, known: Collection[str]) -> str:
+    """A hint for a misspelt name: the closest known one, or all of them."""
+    match = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean '{match[0]}'?" if match else f"; known: {', '.join(sorted(known))}"
+
+
 class Section:
-    """One section of ``params.yaml`` (e.g. ``train_autoencoder``) with typed getters."""
+    """One section of ``params.yaml`` (e.g. ``train_autoencoder``) with typed getters.
+
+    Used as a context manager, it also rejects, on leaving, every key no getter asked for:
+    the keys a stage knows are exactly the keys it reads.
+    """
 
     def __init__(self, values: Any, name: str, file: str = PARAMS_FILE) -> None:
         self.name = name
@@ -40,14 +62,42 @@ class Section:
         if not isinstance(values, dict):
             self._fail("", "a mapping", values)
         self.values: dict[str, Any] = values
+        self._read: set[str] = set()
+        self._nested: list[Section] = []
 
     @classmethod
     def load(cls, name: str, path: str | Path = PARAMS_FILE) -> "Section":
-        """The section ``name`` of the params file at ``path``."""
+        """The section ``name`` of the params file at ``path``.
+
+        If a ``dvc.yaml`` lies beside the file, every section must be one its stages declare.
+        """
         params = load_params(path)
+        pipeline = Path(path).with_name(PIPELINE_FILE)
+        if pipeline.is_file():
+            known = declared_sections(pipeline)
+            for section in params:
+                if section not in known:
+                    raise PipelineError(f"{path}: unknown section '{section}', read by no stage "
+                                        f"of {pipeline}{_closest(section, known)}")
         if name not in params:
             raise PipelineError(f"{path}: missing key '{name}'")
         return cls(params[name], name, str(path))
+
+    def __enter__(self) -> "Section":
+        return self
+
+    def __exit__(self, error_type: type | None, *_: object) -> None:
+        if error_type is None:
+            self.check_all_read()
+
+    def check_all_read(self) -> None:
+        """Fail on the first key of this section, or of a nested one, that nothing read."""
+        for key in self.values:
+            if key not in self._read:
+                raise PipelineError(f"{self.file}: unknown key '{self._key(key)}'"
+                                    f"{_closest(key, self._read)}")
+        for nested in self._nested:
+            nested.check_all_read()
 
     def _key(self, key: str) -> str:
         return f"{self.name}.{key}" if key else self.name
@@ -57,12 +107,22 @@ class Section:
 
     def _raw(self, key: str) -> Any:
         if key not in self.values:
-            raise PipelineError(f"{self.file}: missing key '{self._key(key)}'")
+            hint = difflib.get_close_matches(key, self.values.keys() - self._read, n=1)
+            raise PipelineError(f"{self.file}: missing key '{self._key(key)}'"
+                                + (f"; is '{hint[0]}' a misspelling?" if hint else ""))
+        self._read.add(key)
         return self.values[key]
+
+    def unused(self, key: str) -> None:
+        """Accept ``key`` unread: it is known but not needed here (``encode.umap`` when the
+        manifold is ``none``)."""
+        self._read.add(key)
 
     def section(self, key: str) -> "Section":
         """A nested mapping, e.g. ``encode.umap``."""
-        return Section(self._raw(key), self._key(key), self.file)
+        nested = Section(self._raw(key), self._key(key), self.file)
+        self._nested.append(nested)
+        return nested
 
     def integer(self, key: str, minimum: int | None = None, optional: bool = False) -> int | None:
         """An integer, at least ``minimum``; ``None`` is accepted only if ``optional``."""

@@ -14,7 +14,9 @@ from .files import outputs_together
 def run_stage(main: Callable[..., None]) -> None:
     """Call ``main`` with the script's path arguments, one per parameter of ``main``.
 
-    A :class:`PipelineError` becomes a single ``error: ...`` line and exit status 1.
+    A :class:`PipelineError` or :class:`OSError` becomes a single ``error: ...`` line and exit
+    status 1; Ctrl-C the line ``interrupted`` and status 130 (128 + SIGINT, as a shell reports
+    it). Either way every output of the stage is left as it was.
     """
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     names = list(inspect.signature(main).parameters)
@@ -31,6 +33,9 @@ def run_stage(main: Callable[..., None]) -> None:
     except OSError as error:  # the system's refusal (a full disk, an unreadable file): one line too
         print(f"error: {describe_os_error(error)}", file=sys.stderr)
         sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 def describe_os_error(error: OSError) -> str:

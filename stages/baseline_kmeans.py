@@ -7,7 +7,8 @@ from fashion_clustering.stage import run_stage
 
 
 def main(prepared_dir: str, model_file: str, assignments_file: str) -> None:
-    config = KMeansConfig.from_params(Section.load("baseline_kmeans"))
+    with Section.load("baseline_kmeans") as p:
+        config = KMeansConfig.from_params(p)
     pixels = {split: load_split(prepared_dir, split)[0] for split in SPLITS}
     model = fit_kmeans(pixels["train"], config, what="baseline K-Means on pixels")
     save_model(model, model_file)

@@ -9,7 +9,8 @@ from fashion_clustering.stage import run_stage
 
 
 def main(features_file: str, model_file: str, assignments_file: str) -> None:
-    config = GmmConfig.from_params(Section.load("cluster_gmm"))
+    with Section.load("cluster_gmm") as p:
+        config = GmmConfig.from_params(p)
     features = load_arrays(features_file, SPLITS)
     model = fit_gmm(features["train"], config, what="GMM on codes")
     save_model(model, model_file)

@@ -13,7 +13,8 @@ from fashion_clustering.stage import run_stage
 
 
 def main(prepared_dir: str, model_file: str, features_file: str, manifold_file: str) -> None:
-    config = EncodeConfig.from_params(Section.load("encode"))
+    with Section.load("encode") as p:
+        config = EncodeConfig.from_params(p)
     encoder = load_encoder(model_file)
     codes = {split: encode(encoder, load_split(prepared_dir, split)[0], config.batch_size) for split in SPLITS}
     reducer = None

@@ -6,7 +6,8 @@ from fashion_clustering.stage import run_stage
 
 
 def main(out_dir: str) -> None:
-    config = FetchConfig.from_params(Section.load("fetch"))
+    with Section.load("fetch") as p:
+        config = FetchConfig.from_params(p)
     fetch_dataset(out_dir, config.source_dirs, config.base_url, timeout=config.timeout)
 
 

@@ -10,7 +10,9 @@ from fashion_clustering.stage import run_stage
 
 
 def main(raw_dir: str, out_dir: str, counts_file: str) -> None:
-    splits = prepare(Path(raw_dir), **asdict(PreprocessConfig.from_params(Section.load("preprocess"))))
+    with Section.load("preprocess") as p:
+        config = PreprocessConfig.from_params(p)
+    splits = prepare(Path(raw_dir), **asdict(config))
     with atomic_path(out_dir) as tmp:
         save_splits(tmp, splits)
     write_json(counts_file, {name: class_counts(y) for name, (_, y) in splits.items()})

@@ -1,8 +1,5 @@
 """Stage train_autoencoder: fit the autoencoder on train, validate on val, log losses."""
 
-from dvclive import Live
-from dvclive.keras import DVCLiveCallback
-
 from fashion_clustering.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
 )
@@ -14,13 +11,17 @@ from fashion_clustering.views import ViewsConfig
 
 
 def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
-    p = Section.load("train_autoencoder")
-    architecture, training = AutoencoderConfig.from_params(p), TrainingConfig.from_params(p)
-    views = ViewsConfig.from_params(p.section("views"))
+    with Section.load("train_autoencoder") as p:
+        architecture, training = AutoencoderConfig.from_params(p), TrainingConfig.from_params(p)
+        views = ViewsConfig.from_params(p.section("views"))
     seed_everything(training.seed)
     x_train, _ = load_split(prepared_dir, "train")
     x_val, _ = load_split(prepared_dir, "val")
     autoencoder, _ = build_autoencoder(architecture)
+    # Imported only now that seed_everything has imported TensorFlow without its C++ banners.
+    from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
+
     with atomic_path(log_dir) as tmp:
         live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False)
         train_autoencoder(autoencoder, x_train, x_val, training, [DVCLiveCallback(live=live)], views)

@@ -28,12 +28,23 @@ def real_data() -> Path:
     return directory
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tool_env() -> dict[str, str]:
-    """The environment for subprocesses: this interpreter's dvc and python come first."""
+    """The environment for subprocesses: this interpreter's dvc and python come first, and
+    TensorFlow's log lines are hidden as they are by default."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("FASHION_CLUSTERING_TF_LOG", None)
     return env
+
+
+def stage_command(stage: dict) -> tuple[str, list[str]]:
+    """A ``dvc.yaml`` stage's command, ``python -m stages.<name> ARGS...``, as the script
+    ``stages/<name>.py`` and its arguments."""
+    python, flag, module, *args = stage["cmd"].split()
+    assert (python, flag) == ("python", "-m") and module.startswith("stages."), \
+        f"expected 'python -m stages.<name> ...', got {stage['cmd']!r}"
+    return module.replace(".", "/") + ".py", args
 
 
 def run_stage_script(script: str, *args: str) -> int:

@@ -4,6 +4,10 @@ Small models on a few random rows: a few seconds besides importing TensorFlow.
 """
 
 import dataclasses
+import os
+import subprocess
+import sys
+import textwrap
 import time
 import zipfile
 
@@ -238,3 +242,32 @@ def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(rows):
     last_alone = encode(encoder, x[:17], batch_size=16)  # a last batch of one row
     assert last_alone.shape == (17, 10)
     np.testing.assert_array_equal(last_alone, together[:17])
+
+
+TRAIN_ONE_EPOCH = textwrap.dedent("""
+    import numpy as np
+    from fashion_clustering.autoencoder import (
+        AutoencoderConfig, TrainingConfig, build_autoencoder, seed_everything, train_autoencoder)
+
+    seed_everything(0)
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 2, [8], [8]))
+    x = np.random.default_rng(0).random((32, 784), dtype=np.float32)
+    train_autoencoder(autoencoder, x, x, TrainingConfig(1, 16, 1e-3, None, 0), [])
+""")
+
+
+@pytest.mark.parametrize("show", [False, True])
+def test_tensorflow_log_lines_only_on_request(show):
+    """TensorFlow's C++ lines (absl's start-up warning, oneDNN notices, E0000 graph lines) are
+    hidden; FASHION_CLUSTERING_TF_LOG=1 shows them. Keras' epoch lines always show."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FASHION_CLUSTERING_TF_LOG", "TF_CPP_MIN_LOG_LEVEL")}
+    if show:
+        env["FASHION_CLUSTERING_TF_LOG"] = "1"
+    result = subprocess.run([sys.executable, "-c", TRAIN_ONE_EPOCH], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "loss:" in result.stdout
+    if show:
+        assert "absl::InitializeLog" in result.stderr
+    else:
+        assert result.stderr == ""

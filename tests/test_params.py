@@ -10,9 +10,10 @@ from fashion_clustering.dataset import PreprocessConfig
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.fetch import FetchConfig
 from fashion_clustering.manifold import EncodeConfig, UmapConfig
-from fashion_clustering.params import Section, load_params
+from fashion_clustering.params import Section, declared_sections, load_params
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+PROJECT_PIPELINE = PROJECT_PARAMS.with_name("dvc.yaml")
 
 
 def section(name="sec", **values):
@@ -140,6 +141,68 @@ def test_url():
         with pytest.raises(PipelineError) as info:
             section(u=bad).url("u", schemes)
         assert str(info.value) == f"params.yaml: sec.u must be a URL starting http:// or https://, got {bad!r}"
+
+
+# --- unknown keys and sections -------------------------------------------------------------
+
+def test_unread_key_is_named_with_the_closest_read_one():
+    with pytest.raises(PipelineError) as info:
+        with Section(dict(GMM, covarience_type="full"), "cluster_gmm") as p:
+            GmmConfig.from_params(p)
+    assert str(info.value) == ("params.yaml: unknown key 'cluster_gmm.covarience_type'; "
+                               "did you mean 'covariance_type'?")
+
+
+def test_unread_key_without_a_close_one_lists_the_known_keys():
+    with pytest.raises(PipelineError) as info:
+        with section(a=1, b=2, zzz=3) as p:
+            p.integer("a"), p.integer("b")
+    assert str(info.value) == "params.yaml: unknown key 'sec.zzz'; known: a, b"
+
+
+def test_unread_key_in_a_nested_section():
+    with pytest.raises(PipelineError, match=r"unknown key 'encode\.umap\.n_neigbors'; did you mean 'n_neighbors'"):
+        with Section({"umap": dict(UMAP, n_neigbors=5)}, "encode") as p:
+            UmapConfig.from_params(p.section("umap"))
+
+
+def test_every_key_read_passes_and_errors_inside_take_precedence():
+    with section(a=1) as p:
+        assert p.integer("a") == 1
+    with pytest.raises(PipelineError, match="missing key 'sec.b'"):
+        with section(a=1) as p:
+            p.integer("b")
+
+
+def test_missing_key_points_at_a_likely_misspelling():
+    with pytest.raises(PipelineError) as info:
+        GmmConfig.from_params(Section({k: v for k, v in GMM.items() if k != "covariance_type"}
+                                      | {"covarience_type": "full"}, "cluster_gmm"))
+    assert str(info.value) == ("params.yaml: missing key 'cluster_gmm.covariance_type'; "
+                               "is 'covarience_type' a misspelling?")
+
+
+def test_declared_sections_are_the_stages_params():
+    assert declared_sections(PROJECT_PIPELINE) == {
+        "fetch", "preprocess", "baseline_kmeans", "train_autoencoder", "encode", "cluster_kmeans",
+        "cluster_gmm", "report"}
+
+
+def test_unknown_section_is_named_with_the_closest_declared_one(tmp_path):
+    (tmp_path / "dvc.yaml").write_text(PROJECT_PIPELINE.read_text())
+    path = tmp_path / "params.yaml"
+    path.write_text(PROJECT_PARAMS.read_text() + "clster_gmm:\n  n_init: 3\n")
+    with pytest.raises(PipelineError) as info:
+        Section.load("fetch", path)
+    assert str(info.value) == (f"{path}: unknown section 'clster_gmm', read by no stage of "
+                               f"{tmp_path / 'dvc.yaml'}; did you mean 'cluster_gmm'?")
+    path.write_text(PROJECT_PARAMS.read_text())
+    assert Section.load("fetch", path).name == "fetch"
+
+
+def test_encode_without_manifold_accepts_its_unread_umap_section():
+    with Section({"batch_size": 8, "manifold": "none", "umap": {"n_neigbors": "?"}}, "encode") as p:
+        assert EncodeConfig.from_params(p).umap is None
 
 
 # --- files ---------------------------------------------------------------------------------

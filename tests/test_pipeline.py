@@ -12,12 +12,11 @@ import pytest
 import yaml
 
 from conftest import PROJECT_ROOT
+from fashion_clustering.scratch import git_commit, scratch_project
 from helpers import outputs_snapshot, recomputed_scores, stand_in_outputs
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_data]
 
-PROJECT_FILES = ("dvc.yaml", "params.yaml", "stages", "fashion_clustering", ".dvc/config",
-                 ".dvcignore", ".gitignore")
 METHODS = {"baseline_kmeans", "ae_kmeans", "ae_gmm"}
 # Clearly above chance, on the train (400 images) and test (200) splits: random clusters of
 # 10 balanced classes score ACC 0.17 / 0.20 and NMI 0.05 / 0.10 on average, at most 0.20 / 0.25
@@ -47,20 +46,8 @@ def run(cmd: list[str], cwd: Path, env: dict, check: bool = True) -> subprocess.
 @pytest.fixture(scope="module")
 def tiny_project(tmp_path_factory, real_data) -> Path:
     """A scratch copy of the project with tiny params, committed to its own git repository."""
-    root = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        source, target = PROJECT_ROOT / name, root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, target)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    (root / "params.yaml").write_text(yaml.safe_dump(merge(params, TINY), sort_keys=False))
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny"]):
-        subprocess.run(cmd, cwd=root, check=True)
-    return root
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    return scratch_project(tmp_path_factory.mktemp("project"), merge(params, TINY))
 
 
 def check_scores(project: Path) -> None:
@@ -74,16 +61,21 @@ def check_scores(project: Path) -> None:
                 (method, split, scores[method][split])
 
 
-@pytest.fixture
-def reproduced(tiny_project, tool_env) -> Path:
-    """The tiny project after a ``dvc repro`` (the first test's, or one run here)."""
-    if not (tiny_project / "dvc.lock").exists():
-        run(["dvc", "repro"], tiny_project, tool_env)
-    return tiny_project
+@pytest.fixture(scope="module")
+def reproduced(tiny_project, tool_env) -> tuple[Path, str]:
+    """The tiny project after one `dvc repro`, committed; and what the run printed. The tests
+    below keep its workspace at that commit, except the last two (an experiment in the
+    workspace; copies of it with bad params)."""
+    result = run(["dvc", "repro"], tiny_project, tool_env)
+    git_commit(tiny_project, "tiny run")
+    return tiny_project, result.stdout + result.stderr
 
 
-def test_repro_is_complete_repeatable_and_comparable(tiny_project, tool_env):
-    run(["dvc", "repro"], tiny_project, tool_env)
+def test_repro_is_complete_repeatable_and_quiet(reproduced, tool_env):
+    tiny_project, output = reproduced
+    # The pipeline's own lines and Keras' epoch lines, not TensorFlow's C++ banners.
+    assert "Epoch 2/2" in output and "fashion_clustering.autoencoder: training" in output
+    assert "E0000" not in output and "absl::InitializeLog" not in output and "oneDNN" not in output
 
     check_scores(tiny_project)
     counts = json.loads((tiny_project / "metrics/class_counts.json").read_text())
@@ -104,9 +96,46 @@ def test_repro_is_complete_repeatable_and_comparable(tiny_project, tool_env):
     run(["dvc", "repro", "--force"], tiny_project, tool_env)
     assert (tiny_project / "dvc.lock").read_text() == lock
 
-    # An experiment with one param changed shows up in DVC's comparisons.
-    run(["git", "add", "-A"], tiny_project, tool_env)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], tiny_project, tool_env)
+
+def test_remote_push_clone_pull_round_trip(reproduced, tool_env, tmp_path):
+    tiny_project, _ = reproduced
+    run(["dvc", "remote", "add", "-d", "shared", str(tmp_path / "remote")], tiny_project, tool_env)
+    git_commit(tiny_project, "a default remote")
+    run(["dvc", "push"], tiny_project, tool_env)
+
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(tiny_project), str(clone)], tmp_path, tool_env)
+    assert not (clone / "data/models/autoencoder.keras").exists()
+    run(["dvc", "pull"], clone, tool_env)
+    for output in ("data/models/autoencoder.keras", "data/features.npz", "data/assignments/ae_gmm.npz"):
+        assert (clone / output).read_bytes() == (tiny_project / output).read_bytes()
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], clone, tool_env).stdout
+    assert "Data and pipelines are up to date" in run(["dvc", "repro"], clone, tool_env).stdout
+
+
+def test_queued_variants_run_and_share_upstream_stages(reproduced, tool_env):
+    tiny_project, _ = reproduced
+    run(["dvc", "exp", "run", "--queue", "-S", "cluster_gmm.covariance_type=diag,full"],
+        tiny_project, tool_env)
+    output = run(["dvc", "exp", "run", "--run-all", "-j", "1"], tiny_project, tool_env).stdout
+    assert "Running stage 'cluster_gmm'" in output
+    assert "Running stage 'train_autoencoder'" not in output  # taken from the baseline's run
+
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], tiny_project, tool_env).stdout)
+    results = {}
+    for commit in shown:
+        for experiment in commit.get("experiments") or []:
+            data = experiment["revs"][0]["data"]
+            covariance = data["params"]["params.yaml"]["data"]["cluster_gmm"]["covariance_type"]
+            results[covariance] = data["metrics"]["metrics/evaluate.json"]["data"]["ae_gmm"]["test"]
+    assert set(results) == {"diag", "full"}
+    assert all(0.1 <= scores["acc"] <= 1 for scores in results.values())
+    assert (tiny_project / "params.yaml").read_text() == yaml.safe_dump(
+        merge(yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text()), TINY), sort_keys=False)
+
+
+def test_workspace_experiment_shows_in_comparisons(reproduced, tool_env):
+    tiny_project, _ = reproduced
     run(["dvc", "exp", "run", "-S", "train_autoencoder.epochs=1"], tiny_project, tool_env)
     params = json.loads(run(["dvc", "params", "diff", "--json"], tiny_project, tool_env).stdout)
     epochs = params["params.yaml"]["train_autoencoder.epochs"]
@@ -125,12 +154,14 @@ def test_repro_is_complete_repeatable_and_comparable(tiny_project, tool_env):
     ("train_autoencoder", "train_autoencoder", "architecture", "resnet", "train_autoencoder.architecture"),
     ("cluster_kmeans", "cluster_kmeans", "tol", None, "missing key 'cluster_kmeans.tol'"),
     ("report", "report", "gallery_size", 0, "report.gallery_size must be an integer >= 1"),
+    ("cluster_gmm", "cluster_gmm", "covarience_type", "full",
+     "unknown key 'cluster_gmm.covarience_type'; did you mean 'covariance_type'?"),
 ])
 def test_bad_params_fail_in_one_line_and_write_nothing(
     reproduced, tool_env, tmp_path, stage, section, key, value, expected
 ):
     workdir = tmp_path / "work"  # with the run's inputs and outputs, so the stage could write
-    shutil.copytree(reproduced, workdir, ignore=shutil.ignore_patterns(".git", ".dvc"))
+    shutil.copytree(reproduced[0], workdir, ignore=shutil.ignore_patterns(".git", ".dvc"))
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     if value is None:
         del params[section][key]

@@ -1,5 +1,6 @@
 """What every stage script shares: arguments, one-line errors, exit codes."""
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ from fashion_clustering.stage import run_stage
 
 SCRIPT = textwrap.dedent(
     """
+    import time
     from pathlib import Path
 
     from fashion_clustering.errors import PipelineError
@@ -23,6 +25,9 @@ SCRIPT = textwrap.dedent(
             raise PipelineError(f"{in_file}: bad IDX magic number 0x01020304")
         if in_file == "crash":
             raise KeyError("not a pipeline error")
+        if in_file == "slow":
+            print("started", flush=True)
+            time.sleep(60)
         if in_file == "unreadable":
             Path(out_file).read_bytes()
         if in_file == "nameless":
@@ -80,6 +85,17 @@ def test_other_exceptions_are_not_hidden(script):
     assert "Traceback" in result.stderr and "KeyError" in result.stderr
 
 
+def test_ctrl_c_is_one_line_and_exit_130(script):
+    process = subprocess.Popen([sys.executable, str(script), "slow", "out.txt"], cwd=script.parent,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "started\n"
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "interrupted\n"
+    assert not (script.parent / "out.txt").exists()
+
+
 @pytest.mark.parametrize("args", [(), ("only-one",), ("a", "b", "c")])
 def test_wrong_argument_count(script, args):
     result = run(script, *args)
@@ -99,6 +115,17 @@ def test_in_process_error(monkeypatch, capsys):
     assert info.value.code == 1
     err = capsys.readouterr().err
     assert err == "error: data/raw: no labels\n"
+
+
+def test_in_process_interrupt(monkeypatch, capsys):
+    def main(prepared_dir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sys, "argv", ["stages/encode.py", "data/prepared"])
+    with pytest.raises(SystemExit) as info:
+        run_stage(main)
+    assert info.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"
 
 
 def test_in_process_usage(monkeypatch, capsys):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import PROJECT_ROOT, run_stage_script
+from conftest import PROJECT_ROOT, run_stage_script, stage_command
 from fashion_clustering import fetch
 from fashion_clustering.autoencoder import encode, load_encoder
 from fashion_clustering.dataset import SPLITS, load_split
@@ -59,7 +59,7 @@ def set_params(project: Path, overrides: dict) -> None:
 
 def run_stage(name: str) -> int:
     """Run stage ``name`` by its ``dvc.yaml`` command, in the current directory."""
-    _, script, *args = STAGES[name]["cmd"].split()
+    script, args = stage_command(STAGES[name])
     return run_stage_script(script, *args)
 
 
@@ -119,7 +119,7 @@ def fails_in_one_line_touching_nothing(project: Path, stage: str, run_script) ->
     """Run ``stage``; check exit status 1, a single stderr line and unchanged outputs; return
     the line."""
     before = stand_in_outputs(project, STAGES[stage])
-    _, script, *args = STAGES[stage]["cmd"].split()
+    script, args = stage_command(STAGES[stage])
     status, stderr = run_script(script, *args)
     assert status == 1
     assert len(stderr.splitlines()) == 1 and stderr.startswith("error: "), stderr
