@@ -14,16 +14,14 @@ With ``input_noise`` > 0 the autoencoder is denoising: Gaussian noise of that st
 deviation is added to its input while training (never when encoding), and it learns to
 reconstruct the clean image.
 
-TensorFlow is imported on first use, with its C++ start-up banners hidden (see ``_keras``).
+TensorFlow is imported on first use, with its C++ start-up banners hidden (see
+:mod:`.quiet_tensorflow`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ import numpy as np
 from .errors import PipelineError
 from .params import Section
 from .files import write_zip
+from .quiet_tensorflow import import_tensorflow
 from .views import ViewsConfig, view_consistent
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,6 @@ log = logging.getLogger(__name__)
 ARCHITECTURES = ("dense", "conv")
 SIDE = 28
 N_PIXELS = SIDE * SIDE
-TF_LOG_VARIABLE = "FASHION_CLUSTERING_TF_LOG"
 
 
 @dataclass(frozen=True)
@@ -82,33 +80,9 @@ class TrainingConfig:
         )
 
 
-@contextlib.contextmanager
-def _stderr_discarded():
-    """Send what C code writes to file descriptor 2 to /dev/null for the duration."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def _keras():
-    """Keras; the first call imports TensorFlow without its C++ log lines.
-
-    Those (absl's pre-initialisation warning and oneDNN notices while importing, then
-    graph-optimizer ``E0000`` lines) read like errors and drown the pipeline's own lines.
-    ``FASHION_CLUSTERING_TF_LOG=1`` keeps them; only log lines depend on it, never outputs.
-    An import error still shows (it is raised after stderr is restored); warnings printed
-    while importing do not.
-    """
-    if "tensorflow" not in sys.modules and os.environ.get(TF_LOG_VARIABLE) != "1":
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's own C++ logging, for good
-        with _stderr_discarded():  # absl's start-up lines ignore that level
-            import tensorflow  # noqa: F401
+    """Keras, with TensorFlow imported quietly (see :mod:`.quiet_tensorflow`)."""
+    import_tensorflow()
     import keras
 
     return keras

@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import RUN_PIPELINE
 from .files import read_pickle, write_pickle
+from .quiet_tensorflow import import_tensorflow
 from .params import Section
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ TRANSFORM_CHUNK = 9_999
 def umap_metrics() -> frozenset[str]:
     """The metric names umap-learn accepts for dense data: its own and pynndescent's."""
     from pynndescent.distances import named_distances as pynndescent_distances
+    import_tensorflow()
     from umap.distances import named_distances
 
     return frozenset(named_distances) | frozenset(pynndescent_distances)
@@ -59,6 +61,7 @@ def fit_umap(codes: np.ndarray, config: UmapConfig):
 
     Seeded UMAP runs single-threaded, which is what makes it repeatable.
     """
+    import_tensorflow()
     import umap
 
     reducer = umap.UMAP(
@@ -122,4 +125,5 @@ def save_manifold(path: str, reducer) -> None:
 def load_manifold(path: str):
     """The reducer :func:`save_manifold` wrote (``None``: no manifold step)."""
     with _progress_to_stderr():
+        import_tensorflow()  # unpickling the reducer imports umap
         return read_pickle(path, RUN_PIPELINE)

@@ -16,6 +16,7 @@ from .errors import RUN_PIPELINE, PipelineError
 from .fetch import OFFICIAL_SHA256
 from .figures import image_grid, loss_figure, map_figure, save_figure
 from .files import load_arrays, read_json, read_pickle
+from .quiet_tensorflow import import_tensorflow
 from .idx import CLASS_NAMES, IMAGE_SHAPE
 from .methods import METHODS, ON_FEATURES
 from .params import Section, load_params
@@ -175,6 +176,7 @@ def _cluster_class_index(names: Mapping[str, str], clusters: np.ndarray) -> np.n
 
 def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
     """A seeded 2-D UMAP of ``features`` (used only for the picture)."""
+    import_tensorflow()
     import umap
 
     reducer = umap.UMAP(n_components=2, n_neighbors=neighbors, random_state=seed,

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import PROJECT_ROOT
+from fashion_clustering.dataset import SPLITS
 from fashion_clustering.scratch import git_commit, scratch_project
 from helpers import outputs_snapshot, recomputed_scores, stand_in_outputs
 
@@ -97,6 +98,40 @@ def test_repro_is_complete_repeatable_and_quiet(reproduced, tool_env):
     assert (tiny_project / "dvc.lock").read_text() == lock
 
 
+def test_report_and_predict_answer_for_the_tiny_run(reproduced, tool_env, tmp_path):
+    import numpy as np
+
+    project, _ = reproduced
+    scores = json.loads((project / "metrics/evaluate.json").read_text())
+    report = (project / "report/report.md").read_text()
+    assert [line for line in report.splitlines() if line.startswith("## ")] == [
+        "## Abstract", "## 1 Introduction", "## 2 Dataset", "## 3 Architecture", "## 4 Results",
+        "## 5 Conclusion"]
+    for method in METHODS:
+        for split in SPLITS:
+            values = " | ".join(f"{scores[method][split][k]:.3f}" for k in ("acc", "nmi", "ari", "completeness"))
+            assert f"| {split} | {values} |" in report
+    assert (project / "report/report.pdf").read_bytes()[:5] == b"%PDF-"
+    figures = sorted((project / "report/figures").glob("*.png"))
+    assert len(figures) == 7 and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
+
+    # The real test images of the tiny run get the clusters the pipeline assigned them.
+    with np.load(project / "data/prepared/test.npz") as prepared:
+        np.save(tmp_path / "test.npy", prepared["x"])
+        np.save(tmp_path / "one.npy", prepared["x"][7:8])
+    result = run(["fashion-clustering", "predict", "--format", "json", str(tmp_path / "test.npy"),
+                  str(tmp_path / "one.npy")], project, tool_env)
+    rows = json.loads(result.stdout)
+    assert "absl::InitializeLog" not in result.stderr and "oneDNN" not in result.stderr
+    classes = json.loads((project / "metrics/cluster_classes.json").read_text())
+    for method in METHODS:
+        with np.load(project / f"data/assignments/{method}.npz") as assigned:
+            expected = assigned["test"].tolist()
+        mine = [row for row in rows if row["method"] == method]
+        assert [row["cluster"] for row in mine] == expected + [expected[7]]
+        assert all(row["class"] == classes[method][str(row["cluster"])] for row in mine)
+
+
 def test_remote_push_clone_pull_round_trip(reproduced, tool_env, tmp_path):
     tiny_project, _ = reproduced
     run(["dvc", "remote", "add", "-d", "shared", str(tmp_path / "remote")], tiny_project, tool_env)
@@ -176,35 +211,3 @@ def test_bad_params_fail_in_one_line_and_write_nothing(
     assert len(error_lines) == 1 and expected in error_lines[0]
     assert "Traceback" not in result.stderr
     assert outputs_snapshot(workdir) == before
-
-
-def test_report_and_predict_answer_for_the_tiny_run(reproduced, tool_env, tmp_path):
-    import numpy as np
-
-    scores = json.loads((reproduced / "metrics/evaluate.json").read_text())
-    report = (reproduced / "report/report.md").read_text()
-    assert [line for line in report.splitlines() if line.startswith("## ")] == [
-        "## Abstract", "## 1 Introduction", "## 2 Dataset", "## 3 Architecture", "## 4 Results",
-        "## 5 Conclusion"]
-    for method in METHODS:
-        for split in SPLITS:
-            values = " | ".join(f"{scores[method][split][k]:.3f}" for k in ("acc", "nmi", "ari", "completeness"))
-            assert f"| {split} | {values} |" in report
-    assert (reproduced / "report/report.pdf").read_bytes()[:5] == b"%PDF-"
-    figures = sorted((reproduced / "report/figures").glob("*.png"))
-    assert len(figures) == 7 and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
-
-    # The real test images of the tiny run get the clusters the pipeline assigned them.
-    with np.load(reproduced / "data/prepared/test.npz") as prepared:
-        np.save(tmp_path / "test.npy", prepared["x"])
-        np.save(tmp_path / "one.npy", prepared["x"][7:8])
-    result = run(["fashion-clustering", "predict", "--format", "json", str(tmp_path / "test.npy"),
-                  str(tmp_path / "one.npy")], reproduced, tool_env)
-    rows = json.loads(result.stdout)
-    classes = json.loads((reproduced / "metrics/cluster_classes.json").read_text())
-    for method in METHODS:
-        with np.load(reproduced / f"data/assignments/{method}.npz") as assigned:
-            expected = assigned["test"].tolist()
-        mine = [row for row in rows if row["method"] == method]
-        assert [row["cluster"] for row in mine] == expected + [expected[7]]
-        assert all(row["class"] == classes[method][str(row["cluster"])] for row in mine)
