@@ -26,15 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
 
-from fashion_clustering.all_images import score_all_images
-from fashion_clustering.autoencoder import load_encoder
-from fashion_clustering.clustering import GmmConfig, KMeansConfig
-from fashion_clustering.dataset import SPLITS, load_split
-from fashion_clustering.manifold import EncodeConfig
-from fashion_clustering.params import Section
 from fashion_clustering.scratch import scratch_project
 from preset import load_preset
 
@@ -68,22 +61,38 @@ def parse_variant(text: str) -> tuple[str, dict[str, object]]:
     return name, overrides
 
 
-def run_stage(project: Path, stage: str, env: dict) -> dict[str, object]:
-    """Run one stage with `dvc repro -s`: wall seconds, peak RSS in MiB, and whether it ran
-    (rather than being up to date or restored from DVC's run cache)."""
+def measured(cmd: list[str], cwd: Path, env: dict) -> tuple[list[str], float, int]:
+    """Run ``cmd``, echoing its output: the output lines, wall seconds and peak RSS in MiB.
+
+    Only children measure their own memory: the benchmark process stays small, because a
+    forked child's peak RSS starts from its parent's.
+    """
     start = time.perf_counter()
-    process = subprocess.Popen(["dvc", "repro", "-s", stage], cwd=project, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
     output = []
     for line in process.stdout:
         output.append(line)
         sys.stderr.write(line)
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"error: stage {stage} failed")
-    skipped = any("skipping" in line for line in output)
-    return {"seconds": round(time.perf_counter() - start, 1), "peak_mib": round(usage.ru_maxrss / 1024),
-            "ran": not skipped}
+        raise SystemExit(f"error: {' '.join(cmd)} failed")
+    return output, round(time.perf_counter() - start, 1), round(usage.ru_maxrss / 1024)
+
+
+def run_stage(project: Path, stage: str, env: dict) -> dict[str, object]:
+    """Run one stage with `dvc repro -s`: wall seconds, peak RSS in MiB, and whether it ran
+    (rather than being up to date or restored from DVC's run cache)."""
+    output, seconds, peak_mib = measured(["dvc", "repro", "-s", stage], project, env)
+    return {"seconds": seconds, "peak_mib": peak_mib, "ran": not any("skipping" in line for line in output)}
+
+
+def all_images(project: Path, env: dict) -> dict[str, object]:
+    """The run's scores under the papers' protocol (``all_images.py``), seconds and peak MiB."""
+    out = project / "all_images.json"
+    _, seconds, peak_mib = measured([sys.executable, str(ROOT / "benchmarks/all_images.py"), str(project), str(out)],
+                                    project, dict(env, PYTHONPATH=str(project)))
+    return {"scores": json.loads(out.read_text()), "seconds": seconds, "peak_mib": peak_mib}
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -123,23 +132,13 @@ def main() -> None:
                 runs.append({"seed": seed, "variant": variant, "overrides": overrides,
                              "params": params, "scores": scores, "stages": stage_runs})
                 if variant in args.all_images:
-                    runs[-1]["all_images"] = all_images(project)
+                    runs[-1]["all_images"] = all_images(project, env)
                 write_results(args.name, variants, runs)  # after every run: a long benchmark can be stopped
 
 
-def all_images(project: Path) -> dict[str, object]:
-    """The run's scores under the papers' protocol, and the seconds that took."""
-    start = time.perf_counter()
-    section = lambda name: Section.load(name, project / "params.yaml")  # noqa: E731
-    splits = [load_split(project / "data/prepared", split) for split in SPLITS]
-    encode = EncodeConfig.from_params(section("encode"))
-    scores = score_all_images(
-        load_encoder(str(project / "data/models/autoencoder.keras")),
-        np.concatenate([x for x, _ in splits]), np.concatenate([y for _, y in splits]),
-        encode.batch_size, encode.umap,
-        KMeansConfig.from_params(section("baseline_kmeans")),
-        KMeansConfig.from_params(section("cluster_kmeans")), GmmConfig.from_params(section("cluster_gmm")))
-    return {"scores": scores, "seconds": round(time.perf_counter() - start, 1)}
+def peak(measurements: list[dict]) -> int | None:
+    """The highest peak RSS among measurements that have one (None: not measured)."""
+    return max((m["peak_mib"] for m in measurements if m.get("peak_mib") is not None), default=None)
 
 
 def aggregate(runs: list[dict]) -> dict:
@@ -156,9 +155,9 @@ def aggregate(runs: list[dict]) -> dict:
         "seconds": {stage: summary(ran) if (ran := [r["stages"][stage]["seconds"] for r in runs
                                                     if r["stages"][stage]["ran"]]) else None
                     for stage in runs[0]["stages"]},
-        "peak_mib": {stage: max((r["stages"][stage]["peak_mib"] for r in runs
-                                 if r["stages"][stage]["ran"]), default=None)
+        "peak_mib": {stage: peak([r["stages"][stage] for r in runs if r["stages"][stage]["ran"]])
                      for stage in runs[0]["stages"]},
+        "all_images_peak_mib": peak([r["all_images"] for r in runs if "all_images" in r]),
     }
 
 
@@ -173,6 +172,10 @@ def write_results(name: str, variants: dict, runs: list[dict]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / f"{name}.md").write_text(markdown(results))
+
+
+def time_and_memory(seconds: dict, peak_mib: int | None) -> str:
+    return f"{seconds['mean']:.0f} s, " + ("–" if peak_mib is None else f"{peak_mib} MiB")
 
 
 def markdown(results: dict) -> str:
@@ -195,9 +198,9 @@ def markdown(results: dict) -> str:
                 *(together[method][s] for s in SCORES if together))]
             cells += ["–"] * (2 * len(SCORES) - len(cells))
             lines.append(f"| {variant} | {method} | {' | '.join(cells)} |")
-    lines += ["", "Wall time (mean over the seeds where the stage ran) and peak memory (most) per "
-              "stage; `shared` marks a stage this variant took from another's run (DVC's run cache).",
-              ""]
+    lines += ["", "Wall time (mean over the seeds where the stage ran) and peak memory (most; – where "
+              "not measured) per stage; `shared` marks a stage this variant took from another's run "
+              "(DVC's run cache).", ""]
     stages = list(next(iter(results["variants"].values()))["seconds"])
     lines += ["| variant | " + " | ".join(stages) + " | total | 70k protocol (not in the pipeline) |",
               "|---" * (len(stages) + 3) + "|"]
@@ -209,10 +212,11 @@ def markdown(results: dict) -> str:
                 cells.append("shared")
             else:
                 total += seconds["mean"]
-                cells.append(f"{seconds['mean']:.0f} s, {result['peak_mib'][stage]} MiB")
+                cells.append(time_and_memory(seconds, result["peak_mib"][stage]))
         together = result.get("all_images_seconds")
-        lines.append(f"| {variant} | {' | '.join(cells)} | {total / 60:.1f} min |"
-                     + (f" {together['mean']:.0f} s |" if together else " – |"))
+        lines.append(f"| {variant} | {' | '.join(cells)} | {total / 60:.1f} min | "
+                     + (time_and_memory(together, result.get("all_images_peak_mib")) if together else "–")
+                     + " |")
     return "\n".join(lines) + "\n"
 
 
