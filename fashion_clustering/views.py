@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .idx import IMAGE_SHAPE
 from .params import Section
-
-SIDE = 28
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def build_augmenter(config: ViewsConfig):
     import keras
     from keras import layers
 
-    steps = [layers.Reshape((SIDE, SIDE, 1))]
+    steps = [layers.Reshape((*IMAGE_SHAPE, 1))]
     if config.flip:
         steps.append(layers.RandomFlip("horizontal"))
     if config.shift:
@@ -57,8 +56,9 @@ def build_augmenter(config: ViewsConfig):
         steps.append(layers.RandomZoom(config.zoom, fill_mode="constant"))
     if config.contrast:
         steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1)))
-    steps.append(layers.Reshape((SIDE * SIDE,)))
-    return keras.Sequential([keras.Input((SIDE * SIDE,)), *steps], name="augmenter")
+    n_pixels = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+    steps.append(layers.Reshape((n_pixels,)))
+    return keras.Sequential([keras.Input((n_pixels,)), *steps], name="augmenter")
 
 
 def nt_xent(z1, z2, temperature: float):
