@@ -10,6 +10,10 @@ architecture:
   ``latent_dim`` null the code is the flattened last feature map (7×7×128 = 6,272
   values), otherwise a dense layer maps it to ``latent_dim`` values.
 
+Training uses Adam on the mean squared error; with ``learning_rate_schedule: cosine`` its
+step size decays from ``learning_rate`` to zero over the run (cosine decay), so that the
+last epochs settle the weights instead of jittering around them.
+
 With ``input_noise`` > 0 the autoencoder is denoising: Gaussian noise of that standard
 deviation is added to its input while training (never when encoding), and it learns to
 reconstruct the clean image.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -38,6 +43,7 @@ from .views import ViewsConfig, view_consistent
 log = logging.getLogger(__name__)
 
 ARCHITECTURES = ("dense", "conv")
+LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 SIDE = 28
 N_PIXELS = SIDE * SIDE
 
@@ -68,6 +74,7 @@ class TrainingConfig:
     learning_rate: float
     early_stopping_patience: int | None
     seed: int
+    learning_rate_schedule: str = "constant"
 
     @classmethod
     def from_params(cls, p: Section) -> "TrainingConfig":
@@ -77,6 +84,7 @@ class TrainingConfig:
             learning_rate=p.number("learning_rate", minimum=0, exclusive=True),
             early_stopping_patience=p.integer("early_stopping_patience", minimum=1, optional=True),
             seed=p.integer("seed", minimum=0),
+            learning_rate_schedule=p.choice("learning_rate_schedule", LEARNING_RATE_SCHEDULES),
         )
 
 
@@ -161,6 +169,15 @@ def build_autoencoder(config: AutoencoderConfig):
     return autoencoder, encoder
 
 
+def learning_rate(config: TrainingConfig, n_train: int):
+    """Adam's learning rate: the configured constant, or its cosine decay to zero over
+    every training step of the run."""
+    if config.learning_rate_schedule == "constant":
+        return config.learning_rate
+    steps = config.epochs * math.ceil(n_train / config.batch_size)
+    return _keras().optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
+
+
 def train_autoencoder(
     autoencoder, x_train: np.ndarray, x_val: np.ndarray, config: TrainingConfig, callbacks: list,
     views: ViewsConfig | None = None,
@@ -174,7 +191,7 @@ def train_autoencoder(
         model = view_consistent(autoencoder, autoencoder.get_layer("encoder"), views)
         log.info("views: NT-Xent between two augmented views, weight %g, temperature %g",
                  views.weight, views.temperature)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate(config, len(x_train))), loss="mse")
     callbacks = list(callbacks)
     if config.early_stopping_patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(

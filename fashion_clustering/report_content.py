@@ -289,7 +289,8 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
     architecture = DocSection("Architecture", [
         Paragraph(f"The autoencoder ({ae['architecture']}) as saved by the run: its encoder maps "
                   f"the {side * side} pixels to the code, its decoder maps the code back to pixels. "
-                  f"It is trained with Adam (learning rate {ae['learning_rate']}) on the mean "
+                  f"It is trained with Adam (learning rate {ae['learning_rate']}, "
+                  f"{ae['learning_rate_schedule']} schedule) on the mean "
                   f"squared reconstruction error for {len(train_loss)} epochs of batches of "
                   f"{ae['batch_size']} training images."),
         Table("Layers of the saved autoencoder.", ["part", "layer", "type", "output shape", "parameters"],

@@ -233,6 +233,45 @@ def test_input_noise_corrupts_training_inputs_only():
     assert not np.allclose(encoder(x, training=True), encoder(x, training=False))
 
 
+def train_with_schedule(schedule, rows, seed=0):
+    """A freshly built autoencoder trained for two epochs of three batches, and its weight
+    change in the last epoch."""
+    import keras
+
+    keras.backend.clear_session()
+    x_train, x_val = rows
+    seed_everything(seed)
+    autoencoder, _ = build_autoencoder(SMALL_DENSE)
+    config = dataclasses.replace(ONE_EPOCH, epochs=2, learning_rate_schedule=schedule)
+    snapshots = []
+    keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: snapshots.append(weights_of(autoencoder)))
+    train_autoencoder(autoencoder, x_train, x_val, config, [keep])
+    last_step = sum(float(np.abs(b - a).sum()) for a, b in zip(*snapshots))
+    return autoencoder, last_step
+
+
+@pytest.fixture(scope="module")
+def scheduled(rows):
+    return {schedule: train_with_schedule(schedule, rows) for schedule in ("constant", "cosine")}
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero(scheduled):
+    (constant, constant_step), (cosine, cosine_step) = scheduled["constant"], scheduled["cosine"]
+    assert float(constant.optimizer.learning_rate) == pytest.approx(ONE_EPOCH.learning_rate)
+    assert float(cosine.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-12)
+    # Its second epoch runs at a quarter of the rate on average, so the weights move less.
+    assert cosine_step < 0.5 * constant_step
+    assert not all(np.array_equal(a, b) for a, b in zip(weights_of(constant), weights_of(cosine)))
+
+
+def test_cosine_schedule_is_seeded(tmp_path, rows, scheduled):
+    again, _ = train_with_schedule("cosine", rows)
+    paths = [tmp_path / "first.keras", tmp_path / "again.keras"]
+    for model, path in zip((scheduled["cosine"][0], again), paths):
+        save_model(model, str(path))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
 def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(rows):
     _, encoder = build_autoencoder(SMALL_DENSE)
     x = np.concatenate(rows)

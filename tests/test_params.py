@@ -254,7 +254,7 @@ GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 10
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
-               "input_noise": 0.25}
+               "input_noise": 0.25, "learning_rate_schedule": "cosine"}
 PREPROCESS = {"val_fraction": 0.25, "seed": 2, "max_train_images": None, "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
          "base_url": "https://example.org/fashion", "timeout_seconds": 5}
@@ -279,7 +279,8 @@ def test_autoencoder_and_training_config():
         architecture="conv", latent_dim=None, dense_units=[64, 32], conv_filters=[32, 64, 128],
         input_noise=0.25)
     assert TrainingConfig.from_params(p) == TrainingConfig(
-        epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4)
+        epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4,
+        learning_rate_schedule="cosine")
 
 
 def test_umap_config():
@@ -318,6 +319,7 @@ def test_encode_config(manifold, umap):
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "dense_units", [64, 0]),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate", 0),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "early_stopping_patience", 0),
+        (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate_schedule", "linear"),
         (UmapConfig, "encode.umap", UMAP, "n_neighbors", 1),
         (UmapConfig, "encode.umap", UMAP, "metric", ""),
         (UmapConfig, "encode.umap", UMAP, "metric", "euclidian"),
