@@ -137,8 +137,8 @@ def main() -> None:
 
 
 def peak(measurements: list[dict]) -> int | None:
-    """The highest peak RSS among measurements that have one (None: not measured)."""
-    return max((m["peak_mib"] for m in measurements if m.get("peak_mib") is not None), default=None)
+    """The highest peak RSS of the measurements (None: there are none)."""
+    return max((m["peak_mib"] for m in measurements), default=None)
 
 
 def aggregate(runs: list[dict]) -> dict:
@@ -174,8 +174,8 @@ def write_results(name: str, variants: dict, runs: list[dict]) -> None:
     (out / f"{name}.md").write_text(markdown(results))
 
 
-def time_and_memory(seconds: dict, peak_mib: int | None) -> str:
-    return f"{seconds['mean']:.0f} s, " + ("–" if peak_mib is None else f"{peak_mib} MiB")
+def time_and_memory(seconds: dict, peak_mib: int) -> str:
+    return f"{seconds['mean']:.0f} s, {peak_mib} MiB"
 
 
 def markdown(results: dict) -> str:
@@ -215,7 +215,7 @@ def markdown(results: dict) -> str:
                 cells.append(time_and_memory(seconds, result["peak_mib"][stage]))
         together = result.get("all_images_seconds")
         lines.append(f"| {variant} | {' | '.join(cells)} | {total / 60:.1f} min | "
-                     + (time_and_memory(together, result.get("all_images_peak_mib")) if together else "–")
+                     + (time_and_memory(together, result["all_images_peak_mib"]) if together else "–")
                      + " |")
     return "\n".join(lines) + "\n"
 
