@@ -1,8 +1,10 @@
-"""Stage train_autoencoder: fit the autoencoder on train, validate on val, log losses."""
+"""Stage train_autoencoder: fit the autoencoder on train, validate on val, log losses; then,
+if enabled, fine-tune it with a clustering layer (IDEC)."""
 
 from fashion_clustering.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
 )
+from fashion_clustering.clustering_layer import ClusteringLayerConfig, fine_tune
 from fashion_clustering.dataset import load_split
 from fashion_clustering.files import atomic_path
 from fashion_clustering.params import Section
@@ -14,6 +16,7 @@ def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
     with Section.load("train_autoencoder") as p:
         architecture, training = AutoencoderConfig.from_params(p), TrainingConfig.from_params(p)
         views = ViewsConfig.from_params(p.section("views"))
+        clustering = ClusteringLayerConfig.from_params(p.section("clustering"))
     seed_everything(training.seed)
     x_train, _ = load_split(prepared_dir, "train")
     x_val, _ = load_split(prepared_dir, "val")
@@ -25,6 +28,8 @@ def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
     with atomic_path(log_dir) as tmp:
         live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False)
         train_autoencoder(autoencoder, x_train, x_val, training, [DVCLiveCallback(live=live)], views)
+    if clustering.enabled:
+        fine_tune(autoencoder, x_train, clustering, training.batch_size, training.seed)
     save_model(autoencoder, model_file)
 
 

@@ -6,11 +6,13 @@ import pytest
 
 from fashion_clustering.autoencoder import AutoencoderConfig, TrainingConfig
 from fashion_clustering.clustering import GmmConfig, KMeansConfig
+from fashion_clustering.clustering_layer import ClusteringLayerConfig
 from fashion_clustering.dataset import PreprocessConfig
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.fetch import FetchConfig
 from fashion_clustering.manifold import EncodeConfig, UmapConfig
 from fashion_clustering.params import Section, declared_sections, load_params
+from fashion_clustering.views import ViewsConfig
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 PROJECT_PIPELINE = PROJECT_PARAMS.with_name("dvc.yaml")
@@ -365,6 +367,8 @@ def test_project_params_all_parse():
     train = Section.load("train_autoencoder", path)
     architecture = AutoencoderConfig.from_params(train)
     TrainingConfig.from_params(train)
+    ViewsConfig.from_params(train.section("views"))
+    ClusteringLayerConfig.from_params(train.section("clustering"))
     assert architecture.architecture != "dense" or architecture.latent_dim is not None
     FetchConfig.from_params(Section.load("fetch", path))
     PreprocessConfig.from_params(Section.load("preprocess", path))

@@ -139,6 +139,26 @@ def test_bad_umap_metric_fails_before_encoding(copy_of_run, run_script, monkeypa
     assert "'euclidean'" in line and "'cosine'" in line and line.endswith("got 'euclidian'")
 
 
+def test_clustering_layer_fine_tunes_the_saved_model(tiny_run, copy_of_run):
+    set_params(copy_of_run, {"train_autoencoder": {"clustering": {
+        "weight": 1.0, "n_clusters": 3, "n_init": 1, "epochs": 2}}})
+    assert run_stage("train_autoencoder") == 0
+    x = load_split(tiny_run / "data/prepared", "test")[0]
+    plain, tuned = (encode(load_encoder(str(run / "data/models/autoencoder.keras")), x, 64)
+                    for run in (tiny_run, copy_of_run))
+    assert not np.allclose(plain, tuned)
+    # The loss curves stay those of the reconstruction training.
+    losses = "metrics/train_autoencoder/plots/metrics/eval/loss.tsv"
+    assert (copy_of_run / losses).read_text() == (tiny_run / losses).read_text()
+
+
+def test_bad_clustering_kernel_fails_before_training(copy_of_run, run_script):
+    set_params(copy_of_run, {"train_autoencoder": {"clustering": {"weight": 1.0, "kernel": "cauchy"}}})
+    line = fails_in_one_line_touching_nothing(copy_of_run, "train_autoencoder", run_script)
+    assert line == ("error: params.yaml: train_autoencoder.clustering.kernel must be one of "
+                    "'gaussian', 'student_t', got 'cauchy'")
+
+
 def test_subsample_too_uneven_names_the_key_and_class_counts(copy_of_run, run_script):
     set_params(copy_of_run, {"preprocess": {"max_train_images": N_TRAIN - 5}})
     line = fails_in_one_line_touching_nothing(copy_of_run, "preprocess", run_script)
