@@ -37,6 +37,7 @@ import numpy as np
 from .errors import PipelineError
 from .params import Section
 from .files import write_zip
+from .idx import N_PIXELS, SIDE
 from .quiet_tensorflow import import_tensorflow
 from .views import ViewsConfig, view_consistent
 
@@ -44,8 +45,6 @@ log = logging.getLogger(__name__)
 
 ARCHITECTURES = ("dense", "conv")
 LEARNING_RATE_SCHEDULES = ("constant", "cosine")
-SIDE = 28
-N_PIXELS = SIDE * SIDE
 
 
 @dataclass(frozen=True)

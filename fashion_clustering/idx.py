@@ -15,7 +15,9 @@ import numpy as np
 from .errors import PipelineError
 
 UBYTE = 0x08
-IMAGE_SHAPE = (28, 28)
+SIDE = 28
+IMAGE_SHAPE = (SIDE, SIDE)
+N_PIXELS = SIDE * SIDE  # an image as a row
 N_CLASSES = 10
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -19,12 +19,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .autoencoder import N_PIXELS, SIDE, encode
+from .autoencoder import encode
 from .dataset import scale_pixels
 from .errors import RUN_PIPELINE, PipelineError
 from .fetch import gunzip
 from .files import read_json, read_pickle
-from .idx import parse_idx
+from .idx import N_PIXELS, SIDE, parse_idx
 from .manifold import apply_umap, load_manifold
 from .methods import METHODS, ON_FEATURES
 from .report import UNMATCHED

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .idx import IMAGE_SHAPE
+from .idx import IMAGE_SHAPE, N_PIXELS
 from .params import Section
 
 
@@ -56,9 +56,8 @@ def build_augmenter(config: ViewsConfig):
         steps.append(layers.RandomZoom(config.zoom, fill_mode="constant"))
     if config.contrast:
         steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1)))
-    n_pixels = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
-    steps.append(layers.Reshape((n_pixels,)))
-    return keras.Sequential([keras.Input((n_pixels,)), *steps], name="augmenter")
+    steps.append(layers.Reshape((N_PIXELS,)))
+    return keras.Sequential([keras.Input((N_PIXELS,)), *steps], name="augmenter")
 
 
 def nt_xent(z1, z2, temperature: float):
