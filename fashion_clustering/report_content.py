@@ -230,6 +230,25 @@ def _settings(section: Mapping[str, Any], keys: tuple[str, ...]) -> str:
     return ", ".join(f"{key} {section[key]}" for key in keys)
 
 
+def training_extras(ae: Mapping[str, Any]) -> str:
+    """What the training adds to plain reconstruction, if anything, as sentences."""
+    extras = []
+    if ae["input_noise"] > 0:
+        extras.append(f" Gaussian noise of standard deviation {ae['input_noise']} is added to its "
+                      f"inputs while training (a denoising autoencoder).")
+    if ae["views"]["weight"] > 0:
+        extras.append(f" The loss also holds {ae['views']['weight']} × NT-Xent between the codes of "
+                      f"two randomly augmented views of each image (temperature "
+                      f"{ae['views']['temperature']}).")
+    layer = ae["clustering"]
+    if layer["weight"] > 0:
+        extras.append(f" Then the encoder is fine-tuned for {layer['epochs']} epochs with a clustering "
+                      f"layer (IDEC): {layer['n_clusters']} centres, a {layer['kernel']} kernel, and "
+                      f"{layer['weight']} × the KL divergence to the sharpened target beside the "
+                      f"reconstruction loss; the loss curves are the training before it.")
+    return "".join(extras)
+
+
 def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusion_dir: Path) -> Document:
     """The report's text, tables and figures; figure paths are as ``figures`` and
     ``confusion_dir`` give them (relative to the report's folder)."""
@@ -292,7 +311,7 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
                   f"It is trained with Adam (learning rate {ae['learning_rate']}, "
                   f"{ae['learning_rate_schedule']} schedule) on the mean "
                   f"squared reconstruction error for {len(train_loss)} epochs of batches of "
-                  f"{ae['batch_size']} training images."),
+                  f"{ae['batch_size']} training images.{training_extras(ae)}"),
         Table("Layers of the saved autoencoder.", ["part", "layer", "type", "output shape", "parameters"],
               layer_rows(run.autoencoder)),
         Table("Clustering settings.", ["method", "clusters", "settings"], widths=(1, 1.4, 1.6), rows=[

@@ -15,7 +15,7 @@ from fashion_clustering.methods import METHODS
 from fashion_clustering.params import load_params
 from fashion_clustering.report_content import (
     ReportConfig, Run, cluster_rows, compose, gallery_indices, largest_confusions, layer_rows,
-    make_figures, per_class_sample, ranked_methods,
+    make_figures, per_class_sample, ranked_methods, training_extras,
 )
 from fashion_clustering.report_document import Document, Figure, Paragraph, Section, Table, to_markdown, write_pdf
 
@@ -58,6 +58,18 @@ def test_largest_confusions_are_off_diagonal():
     table[4, 2], table[6, 0], table[9, 7] = 30, 12, 20
     assert largest_confusions(table, 2) == [(30, "Coat", "Pullover"), (20, "Ankle boot", "Sneaker")]
     assert largest_confusions(np.diag(np.ones(10, int)), 3) == []
+
+
+def test_training_extras_name_each_option_that_is_on():
+    ae = load_params(PROJECT_ROOT / "params.yaml")["train_autoencoder"]
+    off = {**ae, "input_noise": 0.0, "views": {**ae["views"], "weight": 0.0},
+           "clustering": {**ae["clustering"], "weight": 0.0}}
+    assert training_extras(off) == ""  # reconstruction alone
+    on = {**off, "input_noise": 0.2, "views": {**ae["views"], "weight": 0.1},
+          "clustering": {**ae["clustering"], "weight": 0.1, "kernel": "gaussian", "epochs": 7}}
+    text = training_extras(on)
+    assert "standard deviation 0.2" in text and "0.1 × NT-Xent" in text
+    assert "7 epochs with a clustering layer (IDEC)" in text and "gaussian kernel" in text
 
 
 def test_markdown_numbers_sections_tables_and_figures(tmp_path):
