@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
+from .autoencoder import encode
 from .params import Section
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,7 @@ def fine_tune(autoencoder, x_train: np.ndarray, config: ClusteringLayerConfig,
     import keras
 
     encoder, decoder = autoencoder.get_layer("encoder"), autoencoder.get_layer("decoder")
-    codes = np.asarray(encoder.predict(x_train, batch_size=batch_size, verbose=0))
-    start = initial_centres(codes, config, seed)
+    start = initial_centres(encode(encoder, x_train, batch_size), config, seed)
     log.info("clustering layer: %s kernel, %d centres from the codes of %d images; weight %g, "
              "%d epochs", config.kernel, config.n_clusters, len(x_train), config.weight, config.epochs)
 
