@@ -11,9 +11,10 @@ from typing import Any
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-# What the pipeline needs; data comes from the fetch stage, results from running it.
+# What the pipeline and `dvc plots` (the page .dvc/config names) need; data comes from the
+# fetch stage, results from running it.
 PROJECT_FILES = ("dvc.yaml", "params.yaml", "stages", "fashion_clustering", ".dvc/config",
-                 ".dvcignore", ".gitignore")
+                 ".dvcignore", ".gitignore", "plots/offline_template.html")
 
 
 def git_commit(project: Path, message: str) -> None:
