@@ -1,5 +1,6 @@
 # Set-up from nothing, then the pipeline or the tests. `make repro` and `make test` are the
-# README's two commands; both create the venv and install the data set when needed.
+# README's two commands; both create the venv and install the data set when needed, and
+# `make test` Chromium.
 # PYTHON: any Python 3.11-3.13 to build the venv with. TENSORFLOW: cpu (the default) or gpu,
 # the extra of pyproject.toml to install. Changing either needs `rm -rf .venv` first.
 PYTHON ?= python3
@@ -11,7 +12,7 @@ DATASET_DIR := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup dataset repro test benchmark
+.PHONY: setup dataset chromium repro test benchmark
 
 setup: $(INSTALLED)
 
@@ -27,10 +28,16 @@ dataset:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; \
 	fi
 
+# Debian's Chromium, in which tests/test_offline_plots.py opens the page of `dvc plots show`.
+chromium:
+	@if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; \
+	fi
+
 repro: setup dataset
 	dvc repro
 
-test: setup dataset
+test: setup dataset chromium
 	pytest -ra
 
 # What benchmarks/results/default.{json,md} come from: the committed params over five seeds,
