@@ -71,7 +71,7 @@ def bundled(build: Path) -> list[str]:
 
 
 def code(build: Path) -> str:
-    text = SOURCE_MAP_LINE.sub("\n", build.read_text())  # the map is not shipped
+    text = SOURCE_MAP_LINE.sub("\n", build.read_text())  # the maps are not shipped beside the page
     for forbidden in FORBIDDEN:
         if forbidden in text.lower():
             raise SystemExit(f"error: {build}: contains {forbidden!r}, which cannot be inlined")
@@ -84,7 +84,8 @@ def page(modules: Path) -> str:
     comment = (f"<!-- {versions}, inlined by plots/build_template.py from npm so that the plots "
                "draw without network; their licences are in plots/licenses/ -->")
     placeholder = f"{{{HTML.SCRIPTS_PLACEHOLDER}}}"
-    assert PAGE_HTML.count(placeholder) == 1, "dvc-render's default page changed: update this script"
+    if PAGE_HTML.count(placeholder) != 1:
+        raise SystemExit(f"error: dvc-render's default page no longer has one {placeholder}")
     return PAGE_HTML.replace(placeholder, f"{comment}\n{scripts}")
 
 
@@ -104,7 +105,7 @@ def notices(modules: Path) -> str:
             directory = modules / name / "node_modules" / package
             directory = directory if directory.is_dir() else modules / package
             text, source = licence(directory, modules)
-            label = f"{package} ({manifest(directory).get('license', 'see below')}"
+            label = f"{package} ({manifest(directory)['license']}"
             label += f"; licence file from {source}, same repository)" if source != package else ")"
             by_text.setdefault(text, []).append(label)
     for text, packages in by_text.items():
