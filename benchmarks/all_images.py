@@ -34,7 +34,7 @@ def main(project: Path, out: Path) -> None:
         np.concatenate([x for x, _ in splits]), np.concatenate([y for _, y in splits]),
         encode.batch_size, encode.umap,
         KMeansConfig.from_params(section("baseline_kmeans")),
-        KMeansConfig.from_params(section("cluster_kmeans")), GmmConfig.from_params(section("cluster_gmm")))
+        KMeansConfig.from_params(section("cluster_kmeans"), sizes=True), GmmConfig.from_params(section("cluster_gmm")))
     out.write_text(json.dumps(scores, indent=2) + "\n")
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from fashion_clustering.machine import describe_cpu
 from fashion_clustering.scratch import scratch_project
 from preset import load_preset
 
@@ -95,6 +96,13 @@ def all_images(project: Path, env: dict) -> dict[str, object]:
     return {"scores": json.loads(out.read_text()), "seconds": seconds, "peak_mib": peak_mib}
 
 
+def output_hashes(project: Path) -> dict[str, str]:
+    """The MD5 of every stage output in the run's dvc.lock: which exact models and features it
+    had (and where to find them in DVC's cache)."""
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    return {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(values),
             "std": statistics.stdev(values) if len(values) > 1 else 0.0}
@@ -106,6 +114,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variant", action="append", default=None,
                         help="name:key=value,... params overrides (default: the committed params)")
+    parser.add_argument("--cache", type=Path, metavar="DIR",
+                        help="a DVC cache directory kept across invocations, so that a later "
+                             "benchmark reuses the stages an earlier one ran with the same code, "
+                             "params and data (their times then show as shared)")
     parser.add_argument("--all-images", nargs="+", default=[], metavar="VARIANT",
                         help="for these variants, also score the papers' protocol: all 70k images "
                              "clustered together (a few minutes per run)")
@@ -118,6 +130,9 @@ def main() -> None:
         project = scratch_project(Path(scratch))
         # Its stages, run as `python -m stages.<name>`, import the copy's package.
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        if args.cache:
+            subprocess.run(["dvc", "cache", "dir", str(args.cache.resolve())], cwd=project, env=env, check=True)
+        cpu = describe_cpu()
         for seed in args.seeds:
             for variant, overrides in variants.items():
                 params = json.loads(json.dumps(base))
@@ -130,7 +145,8 @@ def main() -> None:
                 stage_runs = {stage: run_stage(project, stage, env) for stage in stages}
                 scores = json.loads((project / "metrics/evaluate.json").read_text())
                 runs.append({"seed": seed, "variant": variant, "overrides": overrides,
-                             "params": params, "scores": scores, "stages": stage_runs})
+                             "params": params, "cpu": cpu, "scores": scores, "stages": stage_runs,
+                             "outputs": output_hashes(project)})
                 if variant in args.all_images:
                     runs[-1]["all_images"] = all_images(project, env)
                 write_results(args.name, variants, runs)  # after every run: a long benchmark can be stopped
@@ -184,7 +200,11 @@ def markdown(results: dict) -> str:
     lines += [f"- `{variant}`: " + (", ".join(f"`{k}={json.dumps(v)}`" for k, v in result["overrides"].items())
                                    or "the committed defaults")
               for variant, result in results["variants"].items()]
-    lines += ["", f"Mean ± std over seeds {seeds}: the held-out test split (models fitted on the "
+    machines = {json.dumps(run["cpu"], sort_keys=True): run["cpu"] for run in results["runs"] if "cpu" in run}
+    lines += ["", "Measured on: " + "; ".join(
+        f"{cpu['model']} ({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs"
+        for cpu in machines.values()) + "." if machines else "", ""]
+    lines += [f"Mean ± std over seeds {seeds}: the held-out test split (models fitted on the "
               "training split), and, where measured, all 70k images clustered together (the papers' "
               "protocol; the autoencoder is the same, UMAP and the clusterers are refitted on every "
               "image).", "",

@@ -1,4 +1,5 @@
-"""K-Means and Gaussian mixtures fitted on training rows only, applied to every split."""
+"""K-Means and Gaussian mixtures fitted on training rows only, applied to every split; on
+the features, optionally with clusters of equal size (:mod:`.equal_size`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
+from .equal_size import EqualSizeGaussianMixture, EqualSizeKMeans
 from .errors import PipelineError
 from .params import Section
 from .files import atomic_path, save_arrays
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 GMM_INITS = ("kmeans", "k-means++", "random", "random_from_data")
+CLUSTER_SIZES = ("equal", "free")
 
 
 @dataclass(frozen=True)
@@ -30,14 +33,19 @@ class KMeansConfig:
     max_iter: int
     tol: float
     seed: int
+    cluster_sizes: str = "free"  # equal: every cluster gets 1/K of the training rows
+    size_tol: float = 0.0        # equal: relative tolerance of the sizes' solver
 
     @classmethod
-    def from_params(cls, p: Section) -> "KMeansConfig":
-        """The settings in a K-Means section of params.yaml, validated."""
+    def from_params(cls, p: Section, sizes: bool = False) -> "KMeansConfig":
+        """The settings in a K-Means section of params.yaml, validated; ``sizes``: the
+        section also chooses the cluster sizes (the features' K-Means does, the baseline on
+        pixels stays scikit-learn's)."""
         return cls(
             n_clusters=p.integer("n_clusters", minimum=1), n_init=p.integer("n_init", minimum=1),
             max_iter=p.integer("max_iter", minimum=1), tol=p.number("tol", minimum=0),
             seed=p.integer("seed", minimum=0),
+            **(_size_settings(p) if sizes else {}),
         )
 
 
@@ -51,6 +59,8 @@ class GmmConfig:
     reg_covar: float
     init_params: str
     seed: int
+    cluster_sizes: str = "free"
+    size_tol: float = 0.0
 
     @classmethod
     def from_params(cls, p: Section) -> "GmmConfig":
@@ -61,7 +71,13 @@ class GmmConfig:
             n_init=p.integer("n_init", minimum=1), max_iter=p.integer("max_iter", minimum=1),
             tol=p.number("tol", minimum=0), reg_covar=p.number("reg_covar", minimum=0),
             init_params=p.choice("init_params", GMM_INITS), seed=p.integer("seed", minimum=0),
+            **_size_settings(p),
         )
+
+
+def _size_settings(p: Section) -> dict:
+    sizes = p.choice("cluster_sizes", CLUSTER_SIZES)
+    return {"cluster_sizes": sizes, "size_tol": p.number("size_tol", minimum=0, exclusive=True)}
 
 
 def _check_fit_input(x: np.ndarray, n_clusters: int, what: str) -> None:
@@ -71,33 +87,46 @@ def _check_fit_input(x: np.ndarray, n_clusters: int, what: str) -> None:
         raise PipelineError(f"{what}: cannot make {n_clusters} clusters of {len(x)} rows")
 
 
-def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KMeans:
-    """Fit scikit-learn's K-Means (k-means++ initialisation, Lloyd iterations)."""
+def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KMeans | EqualSizeKMeans:
+    """Fit scikit-learn's K-Means (k-means++ initialisation, Lloyd iterations), or its
+    equal-size variant."""
     _check_fit_input(x, config.n_clusters, what)
     start = time.perf_counter()
-    log.info("%s: fitting %d clusters on %d x %d rows (n_init=%d)",
-             what, config.n_clusters, *x.shape, config.n_init)
-    model = KMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
-                   tol=config.tol, random_state=config.seed).fit(x)
+    log.info("%s: fitting %d clusters%s on %d x %d rows (n_init=%d)", what, config.n_clusters,
+             " of equal size" if config.cluster_sizes == "equal" else "", *x.shape, config.n_init)
+    if config.cluster_sizes == "equal":
+        model = EqualSizeKMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
+                                tol=config.tol, random_state=config.seed, size_tol=config.size_tol)
+    else:
+        model = KMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
+                       tol=config.tol, random_state=config.seed)
+    model.fit(x)
     log.info("%s: %d iterations, inertia %.6g, %.1f s", what, model.n_iter_, model.inertia_,
              time.perf_counter() - start)
     return model
 
 
 def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM") -> GaussianMixture:
-    """Fit a Gaussian mixture by EM, logging progress every ten iterations."""
+    """Fit a Gaussian mixture by EM, logging progress every ten iterations; with equal
+    cluster sizes, its weights are those that give every component 1/K of the training
+    mass."""
     _check_fit_input(x, config.n_components, what)
     if config.covariance_type not in COVARIANCE_TYPES:
         raise PipelineError(f"{what}: covariance_type must be one of {COVARIANCE_TYPES}, "
                             f"got {config.covariance_type!r}")
-    log.info("%s: fitting %d %s-covariance components on %d x %d rows (n_init=%d)",
-             what, config.n_components, config.covariance_type, *x.shape, config.n_init)
+    log.info("%s: fitting %d %s-covariance components%s on %d x %d rows (n_init=%d)",
+             what, config.n_components, config.covariance_type,
+             " of equal size" if config.cluster_sizes == "equal" else "", *x.shape, config.n_init)
     start = time.perf_counter()
-    model = GaussianMixture(
-        config.n_components, covariance_type=config.covariance_type, n_init=config.n_init,
-        max_iter=config.max_iter, tol=config.tol, reg_covar=config.reg_covar,
-        init_params=config.init_params, random_state=config.seed, verbose=2, verbose_interval=10,
-    )
+    settings = dict(covariance_type=config.covariance_type, n_init=config.n_init,
+                    max_iter=config.max_iter, tol=config.tol, reg_covar=config.reg_covar,
+                    init_params=config.init_params, random_state=config.seed, verbose=2,
+                    verbose_interval=10)
+    if config.cluster_sizes == "equal":
+        model = EqualSizeGaussianMixture(config.n_components, size_tol=config.size_tol,
+                                         size_max_iter=config.max_iter, **settings)
+    else:
+        model = GaussianMixture(config.n_components, **settings)
     try:
         model.fit(x)
     except ValueError as error:  # e.g. a singular covariance: reg_covar too small

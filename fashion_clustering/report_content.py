@@ -314,13 +314,20 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
                   f"{ae['batch_size']} training images.{training_extras(ae)}"),
         Table("Layers of the saved autoencoder.", ["part", "layer", "type", "output shape", "parameters"],
               layer_rows(run.autoencoder)),
-        Table("Clustering settings.", ["method", "clusters", "settings"], widths=(1, 1.4, 1.6), rows=[
+        Table("Clustering settings." + (
+                  " With cluster_sizes equal, every cluster receives the same share of the training "
+                  "images (Fashion-MNIST's classes are of equal size): the mixture's weights, or "
+                  "offsets on K-Means' distances, are solved so that it does, and kept to assign "
+                  "new images." if "equal" in (p["cluster_kmeans"]["cluster_sizes"],
+                                               p["cluster_gmm"]["cluster_sizes"]) else ""),
+              ["method", "clusters", "settings"], widths=(1, 1.4, 1.6), rows=[
             [METHODS["baseline_kmeans"], "raw pixels",
              _settings(p["baseline_kmeans"], ("n_clusters", "n_init", "max_iter", "seed"))],
             [METHODS["ae_kmeans"], manifold,
-             _settings(p["cluster_kmeans"], ("n_clusters", "n_init", "max_iter", "seed"))],
+             _settings(p["cluster_kmeans"], ("n_clusters", "cluster_sizes", "n_init", "max_iter", "seed"))],
             [METHODS["ae_gmm"], manifold,
-             _settings(p["cluster_gmm"], ("n_components", "covariance_type", "n_init", "max_iter", "seed"))],
+             _settings(p["cluster_gmm"], ("n_components", "cluster_sizes", "covariance_type", "n_init",
+                                          "reg_covar", "max_iter", "seed"))],
         ]),
     ])
     results = [

@@ -9,7 +9,7 @@ from fashion_clustering.stage import run_stage
 
 def main(features_file: str, model_file: str, assignments_file: str) -> None:
     with Section.load("cluster_kmeans") as p:
-        config = KMeansConfig.from_params(p)
+        config = KMeansConfig.from_params(p, sizes=True)
     features = load_arrays(features_file, SPLITS)
     model = fit_kmeans(features["train"], config, what="K-Means on codes")
     save_model(model, model_file)

@@ -252,7 +252,8 @@ def test_params_file_missing_or_not_a_mapping(tmp_path):
 
 KMEANS = {"n_clusters": 10, "n_init": 3, "max_iter": 200, "tol": 1.0e-4, "seed": 7}
 GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 100, "tol": 1e-3,
-       "reg_covar": 1e-6, "init_params": "k-means++", "seed": 1}
+       "reg_covar": 1e-6, "init_params": "k-means++", "seed": 1, "cluster_sizes": "equal",
+       "size_tol": 1e-3}
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
@@ -265,14 +266,30 @@ UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine
 
 
 def test_kmeans_config():
-    config = KMeansConfig.from_params(Section(KMEANS, "cluster_kmeans"))
+    config = KMeansConfig.from_params(Section(KMEANS, "baseline_kmeans"))
     assert config == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7)
+    sized = KMeansConfig.from_params(
+        Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3), "cluster_kmeans"), sizes=True)
+    assert sized == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7,
+                                 cluster_sizes="equal", size_tol=1e-3)
+
+
+def test_only_the_features_kmeans_has_cluster_sizes():
+    with pytest.raises(PipelineError) as info:
+        with Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3), "baseline_kmeans") as p:
+            KMeansConfig.from_params(p)
+    assert "unknown key 'baseline_kmeans.cluster_sizes'" in str(info.value)
+    with pytest.raises(PipelineError) as info:
+        KMeansConfig.from_params(Section(dict(KMEANS, cluster_sizes="equalish", size_tol=1e-3),
+                                         "cluster_kmeans"), sizes=True)
+    assert "cluster_kmeans.cluster_sizes must be one of" in str(info.value)
 
 
 def test_gmm_config():
     config = GmmConfig.from_params(Section(GMM, "cluster_gmm"))
     assert config == GmmConfig(n_components=5, covariance_type="diag", n_init=2, max_iter=100,
-                               tol=1e-3, reg_covar=1e-6, init_params="k-means++", seed=1)
+                               tol=1e-3, reg_covar=1e-6, init_params="k-means++", seed=1,
+                               cluster_sizes="equal", size_tol=1e-3)
 
 
 def test_autoencoder_and_training_config():
@@ -317,6 +334,8 @@ def test_encode_config(manifold, umap):
         (KMeansConfig, "cluster_kmeans", KMEANS, "tol", -1.0),
         (GmmConfig, "cluster_gmm", GMM, "covariance_type", "weird"),
         (GmmConfig, "cluster_gmm", GMM, "init_params", "kmeans++"),
+        (GmmConfig, "cluster_gmm", GMM, "cluster_sizes", "balanced"),
+        (GmmConfig, "cluster_gmm", GMM, "size_tol", 0),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "architecture", "rnn"),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "dense_units", [64, 0]),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate", 0),
@@ -362,7 +381,7 @@ def test_project_params_all_parse():
     """The stage scripts read their params through these configs: the committed file passes."""
     path = PROJECT_PARAMS
     KMeansConfig.from_params(Section.load("baseline_kmeans", path))
-    KMeansConfig.from_params(Section.load("cluster_kmeans", path))
+    KMeansConfig.from_params(Section.load("cluster_kmeans", path), sizes=True)
     GmmConfig.from_params(Section.load("cluster_gmm", path))
     train = Section.load("train_autoencoder", path)
     architecture = AutoencoderConfig.from_params(train)
@@ -378,5 +397,5 @@ def test_project_params_all_parse():
 def test_project_params_have_ten_clusters():
     path = PROJECT_PARAMS
     assert KMeansConfig.from_params(Section.load("baseline_kmeans", path)).n_clusters == 10
-    assert KMeansConfig.from_params(Section.load("cluster_kmeans", path)).n_clusters == 10
+    assert KMeansConfig.from_params(Section.load("cluster_kmeans", path), sizes=True).n_clusters == 10
     assert GmmConfig.from_params(Section.load("cluster_gmm", path)).n_components == 10

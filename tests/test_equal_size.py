@@ -1,0 +1,88 @@
+"""Clusters of equal size: the weights solver, the mixture and K-Means, through the configs
+the stages use."""
+
+import pickle
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from fashion_clustering.clustering import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
+from fashion_clustering.equal_size import equal_mass_log_weights
+from fashion_clustering.metrics import cluster_accuracy
+
+GMM = GmmConfig(n_components=3, covariance_type="diag", n_init=5, max_iter=100, tol=1e-3,
+                reg_covar=1e-6, init_params="kmeans", seed=0, cluster_sizes="equal", size_tol=1e-4)
+KMEANS = KMeansConfig(n_clusters=3, n_init=5, max_iter=100, tol=1e-4, seed=0,
+                      cluster_sizes="equal", size_tol=1e-4)
+
+
+def unequal_spread_blobs(n_per_blob: int, seed: int):
+    """Three blobs of equal counts in 2-D: a wide one, and two tight ones close together.
+    A free mixture or K-Means splits the wide blob and merges the tight pair."""
+    rng = np.random.default_rng(seed)
+    centers, spreads = np.array([[0.0, 0.0], [8.0, 0.0], [9.5, 0.0]]), np.array([3.0, 0.3, 0.3])
+    labels = rng.permutation(np.repeat(np.arange(3), n_per_blob))
+    x = centers[labels] + rng.normal(size=(len(labels), 2)) * spreads[labels, None]
+    return x, labels
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return unequal_spread_blobs(200, seed=0)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full"])
+def test_equal_size_mixture_recovers_blobs_a_free_one_does_not(blobs, covariance_type):
+    x, y = blobs
+    config = replace(GMM, covariance_type=covariance_type)
+    assert cluster_accuracy(y, fit_gmm(x, replace(config, cluster_sizes="free")).predict(x)) < 0.6
+    equal = fit_gmm(x, config)
+    assert cluster_accuracy(y, equal.predict(x)) >= 0.98
+    x_new, y_new = unequal_spread_blobs(100, seed=1)
+    assert cluster_accuracy(y_new, equal.predict(x_new)) >= 0.97
+
+
+def test_equal_size_kmeans_recovers_blobs_a_free_one_does_not(blobs):
+    x, y = blobs
+    assert cluster_accuracy(y, fit_kmeans(x, replace(KMEANS, cluster_sizes="free")).labels_) < 0.6
+    equal = fit_kmeans(x, KMEANS)
+    assert cluster_accuracy(y, equal.labels_) >= 0.98
+    np.testing.assert_array_equal(equal.predict(x), equal.labels_)
+    assert np.abs(np.bincount(equal.labels_) - 200).max() <= 2
+
+
+def test_fitted_weights_give_equal_training_mass(blobs):
+    x, _ = blobs
+    model = fit_gmm(x, GMM)
+    mass = model.predict_proba(x).sum(axis=0) / len(x) * GMM.n_components
+    assert np.abs(mass - 1).max() <= GMM.size_tol
+    assert np.ptp(model.weights_) > 0.1  # the weights themselves are far from equal
+
+
+def test_weights_balance_steep_and_empty_components():
+    """Tight clumps (log densities hundreds apart) and a component no row prefers: the
+    solver still gives every component 1/K of the mass, from any start."""
+    rng = np.random.default_rng(0)
+    log_prob = 300 * rng.normal(size=(900, 4))
+    log_prob[:, 3] -= 2000  # every row prefers another component by far
+    for start in (np.zeros(4), np.log([0.97, 0.01, 0.01, 0.01])):
+        weights = equal_mass_log_weights(log_prob, start, tol=1e-6, max_iter=200)
+        scores = log_prob + weights
+        resp = np.exp(scores - scores.max(axis=1, keepdims=True))
+        resp /= resp.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(resp.sum(axis=0), 225, rtol=1e-6)
+        assert np.isclose(np.logaddexp.reduce(weights), 0)
+
+
+def test_single_rows_are_assigned_as_in_a_batch(blobs):
+    x, _ = blobs
+    for model in (fit_gmm(x, GMM), fit_kmeans(x, KMEANS)):
+        batch = model.predict(x)
+        assert [model.predict(x[i:i + 1])[0] for i in range(0, len(x), 37)] == batch[::37].tolist()
+
+
+def test_seeded_fits_pickle_identically(blobs):
+    x, _ = blobs
+    assert pickle.dumps(fit_gmm(x, GMM)) == pickle.dumps(fit_gmm(x, GMM))
+    assert pickle.dumps(fit_kmeans(x, KMEANS)) == pickle.dumps(fit_kmeans(x, KMEANS))
