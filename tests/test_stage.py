@@ -86,8 +86,11 @@ def test_other_exceptions_are_not_hidden(script):
 
 
 def test_ctrl_c_is_one_line_and_exit_130(script):
+    # A suite started in the background (`make test &`) inherits SIGINT as ignored, and Python
+    # then installs no handler for it: give the stage the default, as a terminal's Ctrl-C has.
     process = subprocess.Popen([sys.executable, str(script), "slow", "out.txt"], cwd=script.parent,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdout.readline() == "started\n"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
