@@ -30,6 +30,6 @@ def score_all_images(
         _, features = fit_umap(features, umap)
     return {
         "baseline_kmeans": clustering_scores(y, fit_kmeans(x, baseline, "K-Means on all pixels").labels_),
-        "ae_kmeans": clustering_scores(y, fit_kmeans(features, kmeans, "K-Means on all codes").labels_),
+        "ae_kmeans": clustering_scores(y, fit_kmeans(features, kmeans, "K-Means on all codes").predict(features)),
         "ae_gmm": clustering_scores(y, fit_gmm(features, gmm, "GMM on all codes").predict(features)),
     }

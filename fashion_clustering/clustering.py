@@ -13,6 +13,8 @@ from typing import Any, Mapping
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from .equal_size import EqualSizeGaussianMixture, EqualSizeKMeans
 from .errors import PipelineError
@@ -35,17 +37,18 @@ class KMeansConfig:
     seed: int
     cluster_sizes: str = "free"  # equal: every cluster gets 1/K of the training rows
     size_tol: float = 0.0        # equal: relative tolerance of the sizes' solver
+    standardize: bool = False    # each feature scaled to unit variance on the training rows
 
     @classmethod
     def from_params(cls, p: Section, sizes: bool = False) -> "KMeansConfig":
         """The settings in a K-Means section of params.yaml, validated; ``sizes``: the
-        section also chooses the cluster sizes (the features' K-Means does, the baseline on
-        pixels stays scikit-learn's)."""
+        section also chooses the cluster sizes and the scaling (the features' K-Means does,
+        the baseline on pixels stays the course's plain K-Means)."""
         return cls(
             n_clusters=p.integer("n_clusters", minimum=1), n_init=p.integer("n_init", minimum=1),
             max_iter=p.integer("max_iter", minimum=1), tol=p.number("tol", minimum=0),
             seed=p.integer("seed", minimum=0),
-            **(_size_settings(p) if sizes else {}),
+            **(dict(_size_settings(p), standardize=p.boolean("standardize")) if sizes else {}),
         )
 
 
@@ -87,9 +90,11 @@ def _check_fit_input(x: np.ndarray, n_clusters: int, what: str) -> None:
         raise PipelineError(f"{what}: cannot make {n_clusters} clusters of {len(x)} rows")
 
 
-def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KMeans | EqualSizeKMeans:
+def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KMeans | EqualSizeKMeans | Pipeline:
     """Fit scikit-learn's K-Means (k-means++ initialisation, Lloyd iterations), or its
-    equal-size variant."""
+    equal-size variant; with ``standardize``, after a scaler fitted on the same rows (UMAP's
+    dimensions differ in spread by an order of magnitude, and the widest would decide the
+    Euclidean distances)."""
     _check_fit_input(x, config.n_clusters, what)
     start = time.perf_counter()
     log.info("%s: fitting %d clusters%s on %d x %d rows (n_init=%d)", what, config.n_clusters,
@@ -100,8 +105,11 @@ def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KM
     else:
         model = KMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
                        tol=config.tol, random_state=config.seed)
+    if config.standardize:
+        model = make_pipeline(StandardScaler(), model)
     model.fit(x)
-    log.info("%s: %d iterations, inertia %.6g, %.1f s", what, model.n_iter_, model.inertia_,
+    kmeans = model[-1] if config.standardize else model
+    log.info("%s: %d iterations, inertia %.6g, %.1f s", what, kmeans.n_iter_, kmeans.inertia_,
              time.perf_counter() - start)
     return model
 

@@ -14,6 +14,7 @@ models keep the offsets, so a new row is assigned on its own, exactly as a train
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import kmeans_plusplus
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
@@ -159,7 +160,7 @@ def equal_count_offsets(distances: np.ndarray, offsets: np.ndarray, tol: float,
                                                 tol, max_iter)
 
 
-class EqualSizeKMeans:
+class EqualSizeKMeans(ClusterMixin, BaseEstimator):
     """K-Means whose assignment step gives every cluster n / K training rows: Lloyd's
     iterations with :func:`equal_count_offsets` on the squared distances, from k-means++
     starts; the restart with the smallest within-cluster sum of squares is kept.
@@ -168,8 +169,8 @@ class EqualSizeKMeans:
     offsets, as the last assignment step did the training rows.
     """
 
-    def __init__(self, n_clusters: int, n_init: int, max_iter: int, tol: float,
-                 random_state: int, size_tol: float):
+    def __init__(self, n_clusters: int = 8, *, n_init: int = 1, max_iter: int = 300,
+                 tol: float = 1e-4, random_state=None, size_tol: float = 1e-4):
         self.n_clusters, self.n_init, self.max_iter = n_clusters, n_init, max_iter
         self.tol, self.random_state, self.size_tol = tol, random_state, size_tol
 
@@ -190,7 +191,7 @@ class EqualSizeKMeans:
         inertia = float(distances[np.arange(len(x)), labels].sum())
         return centers, offsets, labels, inertia, n_iter
 
-    def fit(self, x: np.ndarray) -> "EqualSizeKMeans":
+    def fit(self, x: np.ndarray, y=None) -> "EqualSizeKMeans":
         x = np.asarray(x, dtype=np.float64)
         random_state = check_random_state(self.random_state)
         tol = self.tol * float(np.var(x, axis=0).mean())  # scikit-learn's scale of tol

@@ -52,6 +52,20 @@ def test_equal_size_kmeans_recovers_blobs_a_free_one_does_not(blobs):
     assert np.abs(np.bincount(equal.labels_) - 200).max() <= 2
 
 
+def test_standardized_kmeans_scales_on_the_training_rows():
+    """Two blobs apart along a narrow feature, beside a wide feature of pure noise: on raw
+    features K-Means cuts the noise; standardized, it finds the blobs."""
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 300)
+    x = np.column_stack([50 * rng.normal(size=600), 3.0 * y + 0.3 * rng.normal(size=600)])
+    config = replace(KMEANS, n_clusters=2)
+    assert cluster_accuracy(y, fit_kmeans(x, config).predict(x)) < 0.7
+    scaled = fit_kmeans(x, replace(config, standardize=True))
+    assert cluster_accuracy(y, scaled.predict(x)) == 1.0
+    np.testing.assert_allclose(scaled[0].scale_, x.std(axis=0))
+    assert scaled.transform(x).shape == (600, 2)  # distances to the centres, for the report
+
+
 def test_fitted_weights_give_equal_training_mass(blobs):
     x, _ = blobs
     model = fit_gmm(x, GMM)
@@ -77,7 +91,7 @@ def test_weights_balance_steep_and_empty_components():
 
 def test_single_rows_are_assigned_as_in_a_batch(blobs):
     x, _ = blobs
-    for model in (fit_gmm(x, GMM), fit_kmeans(x, KMEANS)):
+    for model in (fit_gmm(x, GMM), fit_kmeans(x, KMEANS), fit_kmeans(x, replace(KMEANS, standardize=True))):
         batch = model.predict(x)
         assert [model.predict(x[i:i + 1])[0] for i in range(0, len(x), 37)] == batch[::37].tolist()
 

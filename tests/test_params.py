@@ -269,9 +269,10 @@ def test_kmeans_config():
     config = KMeansConfig.from_params(Section(KMEANS, "baseline_kmeans"))
     assert config == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7)
     sized = KMeansConfig.from_params(
-        Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3), "cluster_kmeans"), sizes=True)
+        Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3, standardize=True), "cluster_kmeans"),
+        sizes=True)
     assert sized == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7,
-                                 cluster_sizes="equal", size_tol=1e-3)
+                                 cluster_sizes="equal", size_tol=1e-3, standardize=True)
 
 
 def test_only_the_features_kmeans_has_cluster_sizes():
@@ -280,8 +281,8 @@ def test_only_the_features_kmeans_has_cluster_sizes():
             KMeansConfig.from_params(p)
     assert "unknown key 'baseline_kmeans.cluster_sizes'" in str(info.value)
     with pytest.raises(PipelineError) as info:
-        KMeansConfig.from_params(Section(dict(KMEANS, cluster_sizes="equalish", size_tol=1e-3),
-                                         "cluster_kmeans"), sizes=True)
+        KMeansConfig.from_params(Section(dict(KMEANS, cluster_sizes="equalish", size_tol=1e-3,
+                                              standardize=True), "cluster_kmeans"), sizes=True)
     assert "cluster_kmeans.cluster_sizes must be one of" in str(info.value)
 
 
