@@ -283,6 +283,42 @@ def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(rows):
     np.testing.assert_array_equal(last_alone, together[:17])
 
 
+TRAIN_ON_ROWS = textwrap.dedent("""
+    import hashlib, sys
+    import numpy as np
+    if sys.argv[1:] == ["unpinned"]:  # imported first, TensorFlow keeps its own pool sizes
+        import tensorflow
+    from fashion_clustering.autoencoder import (
+        AutoencoderConfig, TrainingConfig, build_autoencoder, seed_everything, train_autoencoder)
+
+    seed_everything(0)
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 10, [500, 500, 2000], [8]))
+    x = np.random.default_rng(0).random((4000, 784), dtype=np.float32)
+    train_autoencoder(autoencoder, x[:3500], x[3500:], TrainingConfig(1, 256, 1e-3, None, 0), [])
+    print(hashlib.md5(b"".join(w.tobytes() for w in autoencoder.get_weights())).hexdigest())
+""")
+
+
+def trained_weights_digest(cpus: set[int], *args: str) -> str:
+    """MD5 of the weights after one epoch of the full-size dense autoencoder on 3,500 rows
+    (enough that TensorFlow's split of the work shows in the result), trained by a process
+    restricted to ``cpus``."""
+    result = subprocess.run([sys.executable, "-c", TRAIN_ON_ROWS, *args], capture_output=True,
+                            text=True, timeout=300, preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()[-1]
+
+
+def test_training_does_not_depend_on_the_cpus_it_may_use():
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        pytest.fail("this test needs two CPUs: it compares a run on one with a run on two")
+    one, two = {cpus[0]}, set(cpus[:2])
+    assert trained_weights_digest(one) == trained_weights_digest(two)
+    # What the fixed pools guard against: TensorFlow sizing them by the CPUs.
+    assert trained_weights_digest(one, "unpinned") != trained_weights_digest(two, "unpinned")
+
+
 TRAIN_ONE_EPOCH = textwrap.dedent("""
     import numpy as np
     from fashion_clustering.autoencoder import (
