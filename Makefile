@@ -42,7 +42,8 @@ test: setup dataset chromium
 
 # What benchmarks/results/default.{json,md} come from: the committed params over five seeds,
 # held out and all 70k images together, and clusters of free sizes as an ablation (about 50
-# minutes on 2 cores). BENCHMARK_CACHE: a DVC cache kept between benchmarks (see seeds.py).
+# minutes on 2 cores). BENCHMARK_CACHE: a DVC cache kept between benchmarks, which restores
+# encode and the clusterers of seeds an earlier benchmark ran (see seeds.py --cache).
 BENCHMARK_CACHE ?=
 benchmark: setup dataset
 	python benchmarks/seeds.py --name default --seeds 0 1 2 3 4 --variant default \

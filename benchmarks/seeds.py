@@ -116,8 +116,10 @@ def main() -> None:
                         help="name:key=value,... params overrides (default: the committed params)")
     parser.add_argument("--cache", type=Path, metavar="DIR",
                         help="a DVC cache directory kept across invocations, so that a later "
-                             "benchmark reuses the stages an earlier one ran with the same code, "
-                             "params and data (their times then show as shared)")
+                             "benchmark restores from DVC's run cache the stages an earlier one "
+                             "ran with the same code, params and data (their times then show as "
+                             "shared); only stages whose outputs are all cached: encode and the "
+                             "clusterers, not train_autoencoder, whose loss curves git keeps")
     parser.add_argument("--all-images", nargs="+", default=[], metavar="VARIANT",
                         help="for these variants, also score the papers' protocol: all 70k images "
                              "clustered together (a few minutes per run)")
