@@ -79,8 +79,8 @@ class GmmConfig:
 
 
 def _size_settings(p: Section) -> dict:
-    sizes = p.choice("cluster_sizes", CLUSTER_SIZES)
-    return {"cluster_sizes": sizes, "size_tol": p.number("size_tol", minimum=0, exclusive=True)}
+    return {"cluster_sizes": p.choice("cluster_sizes", CLUSTER_SIZES),
+            "size_tol": p.number("size_tol", minimum=0, exclusive=True)}
 
 
 def _check_fit_input(x: np.ndarray, n_clusters: int, what: str) -> None:

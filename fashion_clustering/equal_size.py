@@ -90,8 +90,8 @@ class EqualSizeGaussianMixture(GaussianMixture):
     Each E-step re-solves them for the current means and covariances, so the last one (made
     after the best restart is restored) leaves weights under which ``predict_proba`` gives
     every component 1/K of the training mass. They are kept as ``log_weights_``: balancing a
-    tight clump can take a weight below the smallest float (``weights_`` is their exponential,
-    for show). ``size_tol`` is the relative tolerance on the masses and ``size_max_iter`` caps
+    tight clump can take a weight below the smallest float (``weights_``, their exponential,
+    is for show; the final E-step sets it). ``size_tol`` is the relative tolerance on the masses and ``size_max_iter`` caps
     the solver's iterations per E-step.
     """
 
@@ -121,10 +121,6 @@ class EqualSizeGaussianMixture(GaussianMixture):
         self.weights_ = np.exp(self.log_weights_)
         log_resp, lse = _log_softmax_rows(log_prob + self.log_weights_)
         return lse.mean() - self.log_weights_.mean(), log_resp
-
-    def _m_step(self, X, log_resp, xp=None):
-        super()._m_step(X, log_resp, xp=xp)
-        self.weights_ = np.exp(self.log_weights_)  # the equal-mass weights, not the masses
 
     def _estimate_log_weights(self, xp=None):
         return self.log_weights_
