@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_clustering.all_images import score_all_images
-from fashion_clustering.autoencoder import load_encoder
+from fashion_clustering.exact_encoder import load_exact_encoder
 from fashion_clustering.clustering import GmmConfig, KMeansConfig
 from fashion_clustering.dataset import SPLITS, load_split
 from fashion_clustering.manifold import EncodeConfig
@@ -30,7 +30,7 @@ def main(project: Path, out: Path) -> None:
     splits = [load_split(project / "data/prepared", split) for split in SPLITS]
     encode = EncodeConfig.from_params(section("encode"))
     scores = score_all_images(
-        load_encoder(str(project / "data/models/autoencoder.keras")),
+        load_exact_encoder(str(project / "data/models/autoencoder.keras")),
         np.concatenate([x for x, _ in splits]), np.concatenate([y for _, y in splits]),
         encode.batch_size, encode.umap,
         KMeansConfig.from_params(section("baseline_kmeans")),

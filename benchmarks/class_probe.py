@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
-from fashion_clustering.autoencoder import encode, load_encoder
+from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
 from fashion_clustering.dataset import load_split
 from fashion_clustering.files import load_arrays
 from fashion_clustering.idx import CLASS_NAMES
@@ -35,11 +35,11 @@ def knn_recall(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test:
 
 def main(project: Path, out: Path, neighbours: int) -> None:
     (x_train, y_train), (x_test, y_test) = (load_split(project / "data/prepared", s) for s in ("train", "test"))
-    encoder = load_encoder(str(project / "data/models/autoencoder.keras"))
+    encoder = load_exact_encoder(str(project / "data/models/autoencoder.keras"))
     batch = EncodeConfig.from_params(Section.load("encode", project / "params.yaml")).batch_size
     features = load_arrays(project / "data/features.npz", ("train", "test"))
     representations = {"pixels": (x_train, x_test),
-                       "codes": (encode(encoder, x_train, batch), encode(encoder, x_test, batch)),
+                       "codes": (exact_encode(encoder, x_train, batch), exact_encode(encoder, x_test, batch)),
                        "clustered features": (features["train"], features["test"])}
     lines = [f"{neighbours}-nearest-neighbour accuracy on the test split, neighbours from the training "
              f"split (`benchmarks/class_probe.py`).", "",

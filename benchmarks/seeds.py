@@ -36,6 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED_KEYS = ("baseline_kmeans.seed", "train_autoencoder.seed", "encode.umap.seed",
              "cluster_kmeans.seed", "cluster_gmm.seed")
 METHODS = ("baseline_kmeans", "ae_kmeans", "ae_gmm")
+# Variables that change which numeric kernels run (so the benchmark can emulate other CPUs:
+# `TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/seeds.py ...`); the runs record those set.
+KERNEL_VARIABLES = ("TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "OPENBLAS_CORETYPE")
 SCORES = ("acc", "nmi", "ari")
 
 
@@ -135,6 +138,7 @@ def main() -> None:
         if args.cache:
             subprocess.run(["dvc", "cache", "dir", str(args.cache.resolve())], cwd=project, env=env, check=True)
         cpu = describe_cpu()
+        kernels = {name: os.environ[name] for name in KERNEL_VARIABLES if name in os.environ}
         for seed in args.seeds:
             for variant, overrides in variants.items():
                 params = json.loads(json.dumps(base))
@@ -147,7 +151,8 @@ def main() -> None:
                 stage_runs = {stage: run_stage(project, stage, env) for stage in stages}
                 scores = json.loads((project / "metrics/evaluate.json").read_text())
                 runs.append({"seed": seed, "variant": variant, "overrides": overrides,
-                             "params": params, "cpu": cpu, "scores": scores, "stages": stage_runs,
+                             "params": params, "cpu": cpu, "kernel_variables": kernels,
+                             "scores": scores, "stages": stage_runs,
                              "outputs": output_hashes(project)})
                 if variant in args.all_images:
                     runs[-1]["all_images"] = all_images(project, env)
@@ -206,6 +211,10 @@ def markdown(results: dict) -> str:
     lines += ["", "Measured on: " + "; ".join(
         f"{cpu['model']} ({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs"
         for cpu in machines.values()) + "." if machines else "", ""]
+    kernels = {json.dumps(run.get("kernel_variables", {}), sort_keys=True) for run in results["runs"]}
+    if kernels != {"{}"}:
+        lines += ["With " + "; ".join(" ".join(f"`{k}={v}`" for k, v in json.loads(setting).items()) or "no variable"
+                                     for setting in sorted(kernels)) + " set (to emulate another CPU's kernels).", ""]
     lines += [f"Mean ± std over seeds {seeds}: the held-out test split (models fitted on the "
               "training split), and, where measured, all 70k images clustered together (the papers' "
               "protocol; the autoencoder is the same, UMAP and the clusterers are refitted on every "

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autoencoder import encode
 from .clustering import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
 from .manifold import UmapConfig, fit_umap
+from .exact_encoder import ExactEncoder, exact_encode
 from .metrics import clustering_scores
 
 
 def score_all_images(
-    encoder, x: np.ndarray, y: np.ndarray, batch_size: int, umap: UmapConfig | None,
+    encoder: ExactEncoder, x: np.ndarray, y: np.ndarray, batch_size: int, umap: UmapConfig | None,
     baseline: KMeansConfig, kmeans: KMeansConfig, gmm: GmmConfig,
 ) -> dict[str, dict[str, float]]:
     """Scores of the three methods, each fitted on all rows of ``x`` and scored on them.
@@ -25,9 +25,9 @@ def score_all_images(
     The autoencoder is the pipeline's (fitted on the training split): only the UMAP step and
     the clusterers see every image, as in N2D.
     """
-    features = encode(encoder, x, batch_size)
+    features = exact_encode(encoder, x, batch_size)
     if umap is not None:
-        _, features = fit_umap(features, umap)
+        features = fit_umap(features, umap).embedding
     return {
         "baseline_kmeans": clustering_scores(y, fit_kmeans(x, baseline, "K-Means on all pixels").labels_),
         "ae_kmeans": clustering_scores(y, fit_kmeans(features, kmeans, "K-Means on all codes").predict(features)),

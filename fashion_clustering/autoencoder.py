@@ -247,13 +247,6 @@ def load_encoder(path: str):
 
 
 def encode(encoder, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """Latent codes of ``x`` as float32 rows.
-
-    A batch of one row goes through a different kernel (a matrix-vector product) whose
-    rounding differs from the batched one; a lone last row is therefore encoded beside a
-    copy of itself, so that a row's code never depends on the rows encoded with it.
-    """
-    lone_row = len(x) % batch_size == 1
-    padded = np.concatenate([x, x[-1:]]) if lone_row else x
-    codes = np.asarray(encoder.predict(padded, batch_size=batch_size, verbose=0), dtype=np.float32)
-    return codes[:len(x)]
+    """Latent codes of ``x`` as float32 rows, by TensorFlow (while training; the encode
+    stage and ``predict`` use :mod:`.exact_encoder`, whose codes do not depend on the batch)."""
+    return np.asarray(encoder.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)

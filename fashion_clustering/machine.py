@@ -7,6 +7,10 @@ import os
 import platform
 from pathlib import Path
 
+from .quiet_tensorflow import TF_THREADS
+
+# Beside the training losses: which machine trained the model.
+MACHINE_FILE = "machine.json"
 # The extensions that select different numeric kernels (TensorFlow's Eigen and oneDNN,
 # OpenBLAS, Numba), in order of appearance.
 VECTOR_EXTENSIONS = ("sse4_2", "avx", "fma", "avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
@@ -28,3 +32,8 @@ def describe_cpu(cpuinfo: str | None = None) -> dict[str, object]:
         "vector_extensions": [ext for ext in VECTOR_EXTENSIONS if ext in flags],
         "cpus": len(os.sched_getaffinity(0)),
     }
+
+
+def describe_training_machine() -> dict[str, object]:
+    """:func:`describe_cpu`, and the threads TensorFlow trains with."""
+    return {**describe_cpu(), "tensorflow_threads": TF_THREADS}

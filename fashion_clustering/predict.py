@@ -19,13 +19,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .autoencoder import encode
 from .dataset import scale_pixels
 from .errors import RUN_PIPELINE, PipelineError
+from .exact_encoder import ExactEncoder, exact_encode, load_exact_encoder
 from .fetch import gunzip
 from .files import read_json, read_pickle
 from .idx import N_PIXELS, SIDE, parse_idx
-from .manifold import apply_umap, load_manifold
+from .manifold import NeighbourEmbedding, embed_codes, load_manifold
 from .methods import METHODS, ON_FEATURES
 from .report import UNMATCHED
 
@@ -131,8 +131,8 @@ class Models:
     front of the feature-based ones, and each cluster's class matched on training data."""
 
     clusterers: Mapping[str, Any]
-    encoder: Any
-    manifold: Any
+    encoder: ExactEncoder | None
+    manifold: NeighbourEmbedding | None
     encode_batch_size: int
     class_names: Mapping[str, Mapping[str, str]]
 
@@ -140,8 +140,6 @@ class Models:
 def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_size: int,
                 methods: tuple[str, ...]) -> Models:
     """Load the models ``methods`` need; a missing file fails naming it and how to make it."""
-    from .autoencoder import load_encoder
-
     models_dir = Path(models_dir)
     clusterers = {method: read_pickle(models_dir / f"{method}.pkl", RUN_PIPELINE) for method in methods}
     encoder = manifold = None
@@ -149,7 +147,7 @@ def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_s
         model = models_dir / "autoencoder.keras"
         if not model.is_file():
             raise PipelineError(f"{model}: not found; {RUN_PIPELINE}")
-        encoder = load_encoder(str(model))
+        encoder = load_exact_encoder(str(model))
         manifold = load_manifold(str(models_dir / "manifold.pkl"))
     return Models(clusterers, encoder, manifold, encode_batch_size, read_json(classes_file, RUN_PIPELINE))
 
@@ -163,8 +161,8 @@ class Assignment:
 
 def features_of(models: Models, pixels: np.ndarray) -> np.ndarray:
     """What the feature-based clusterers see: the encode stage's path for new rows."""
-    codes = encode(models.encoder, pixels, models.encode_batch_size)
-    return codes if models.manifold is None else apply_umap(models.manifold, codes)
+    codes = exact_encode(models.encoder, pixels, models.encode_batch_size)
+    return codes if models.manifold is None else embed_codes(models.manifold, codes)
 
 
 def assign(models: Models, pixels: np.ndarray) -> dict[str, list[Assignment]]:

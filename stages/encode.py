@@ -1,13 +1,14 @@
 """Stage encode: the representation the clusterers see, for train, val and test.
 
-That is the encoder's latent codes, optionally embedded by UMAP fitted on train codes;
-the fitted reducer (or None without UMAP) is saved for `fashion-clustering predict`.
+That is the encoder's latent codes (computed exactly, see fashion_clustering.exact_encoder),
+optionally embedded by UMAP fitted on train codes and extended to the others; the manifold
+step (or None without UMAP) is saved for `fashion-clustering predict`.
 """
 
-from fashion_clustering.autoencoder import encode, load_encoder
 from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
 from fashion_clustering.files import save_arrays
-from fashion_clustering.manifold import EncodeConfig, apply_umap, fit_umap, save_manifold
+from fashion_clustering.manifold import EncodeConfig, embed_codes, fit_umap, save_manifold
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
@@ -15,15 +16,16 @@ from fashion_clustering.stage import run_stage
 def main(prepared_dir: str, model_file: str, features_file: str, manifold_file: str) -> None:
     with Section.load("encode") as p:
         config = EncodeConfig.from_params(p)
-    encoder = load_encoder(model_file)
-    codes = {split: encode(encoder, load_split(prepared_dir, split)[0], config.batch_size) for split in SPLITS}
-    reducer = None
+    encoder = load_exact_encoder(model_file)
+    codes = {split: exact_encode(encoder, load_split(prepared_dir, split)[0], config.batch_size)
+             for split in SPLITS}
+    manifold = None
     if config.umap is not None:
-        reducer, train = fit_umap(codes["train"], config.umap)
-        codes = {"train": train, "val": apply_umap(reducer, codes["val"]),
-                 "test": apply_umap(reducer, codes["test"])}
+        manifold = fit_umap(codes["train"], config.umap)
+        codes = {"train": manifold.embedding, "val": embed_codes(manifold, codes["val"]),
+                 "test": embed_codes(manifold, codes["test"])}
     save_arrays(features_file, codes)
-    save_manifold(manifold_file, reducer)
+    save_manifold(manifold_file, manifold)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Stage train_autoencoder: fit the autoencoder on train, validate on val, log losses; then,
-if enabled, fine-tune it with a clustering layer (IDEC)."""
+if enabled, fine-tune it with a clustering layer (IDEC). The machine that trained it is
+recorded beside the losses: the model's bytes depend on its CPU."""
 
 from fashion_clustering.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
 )
 from fashion_clustering.clustering_layer import ClusteringLayerConfig, fine_tune
 from fashion_clustering.dataset import load_split
-from fashion_clustering.files import atomic_path
+from fashion_clustering.files import atomic_path, write_json
+from fashion_clustering.machine import MACHINE_FILE, describe_training_machine
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 from fashion_clustering.views import ViewsConfig
@@ -28,6 +30,7 @@ def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
     with atomic_path(log_dir) as tmp:
         live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False)
         train_autoencoder(autoencoder, x_train, x_val, training, [DVCLiveCallback(live=live)], views)
+        write_json(tmp / MACHINE_FILE, describe_training_machine())
     if clustering.enabled:
         fine_tune(autoencoder, x_train, clustering, training.batch_size, training.seed)
     save_model(autoencoder, model_file)

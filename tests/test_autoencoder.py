@@ -272,17 +272,6 @@ def test_cosine_schedule_is_seeded(tmp_path, rows, scheduled):
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
 
-def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(rows):
-    _, encoder = build_autoencoder(SMALL_DENSE)
-    x = np.concatenate(rows)
-    together = encode(encoder, x, batch_size=16)
-    alone = np.concatenate([encode(encoder, x[i:i + 1], batch_size=16) for i in range(5)])
-    np.testing.assert_array_equal(alone, together[:5])
-    last_alone = encode(encoder, x[:17], batch_size=16)  # a last batch of one row
-    assert last_alone.shape == (17, 10)
-    np.testing.assert_array_equal(last_alone, together[:17])
-
-
 TRAIN_ON_ROWS = textwrap.dedent("""
     import hashlib, sys
     import numpy as np

@@ -1,10 +1,14 @@
-"""UMAP between the encoder and the clusterers: fitted on train, applied to new rows."""
+"""UMAP between the encoder and the clusterers: fitted on train, extended to new rows."""
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from fashion_clustering.clustering import KMeansConfig, fit_kmeans
-from fashion_clustering.manifold import UmapConfig, apply_umap, fit_umap, load_manifold, save_manifold
+from fashion_clustering.manifold import (
+    NeighbourEmbedding, UmapConfig, embed_codes, fit_umap, load_manifold, nearest, save_manifold,
+)
 from fashion_clustering.metrics import cluster_accuracy
 
 # umap-learn's notice that a seed makes it single-threaded: expected here.
@@ -26,51 +30,68 @@ def blobs(n_per_blob, seed, dim=16):
 @pytest.fixture(scope="module")
 def fitted():
     x, y = blobs(100, seed=0)
-    reducer, embedding = fit_umap(x, CONFIG)
-    return x, y, reducer, embedding
+    return x, y, fit_umap(x, CONFIG)
 
 
 def test_fit_umap_returns_float32_embedding(fitted):
-    x, y, reducer, embedding = fitted
-    assert embedding.shape == (300, 3)
-    assert embedding.dtype == np.float32
-    assert np.isfinite(embedding).all()
+    x, y, manifold = fitted
+    assert manifold.embedding.shape == (300, 3)
+    assert manifold.embedding.dtype == np.float32
+    assert np.isfinite(manifold.embedding).all()
+    np.testing.assert_array_equal(manifold.codes, x)
     # The blobs stay separate in the embedding.
-    kmeans = fit_kmeans(embedding, KMeansConfig(n_clusters=3, n_init=1, max_iter=100, tol=1e-4, seed=0))
+    kmeans = fit_kmeans(manifold.embedding, KMeansConfig(n_clusters=3, n_init=1, max_iter=100, tol=1e-4, seed=0))
     assert cluster_accuracy(y, kmeans.labels_) == 1.0
 
 
 def test_same_seed_same_embedding(fitted):
-    x, _, _, embedding = fitted
-    _, again = fit_umap(x, CONFIG)
-    np.testing.assert_array_equal(again, embedding)
+    x, _, manifold = fitted
+    np.testing.assert_array_equal(fit_umap(x, CONFIG).embedding, manifold.embedding)
 
 
-def test_apply_umap_to_new_rows(fitted):
-    _, y, reducer, embedding = fitted
+def test_new_rows_land_among_their_blob(fitted):
+    _, y, manifold = fitted
     x_new, y_new = blobs(20, seed=1)
-    embedded = apply_umap(reducer, x_new)
+    embedded = embed_codes(manifold, x_new)
     assert embedded.shape == (60, 3)
     assert embedded.dtype == np.float32
-    assert np.isfinite(embedded).all()
-    # Each new row lands next to training rows of its own blob.
-    distances = np.linalg.norm(embedded[:, None, :] - embedding[None, :, :], axis=2)
+    distances = np.linalg.norm(embedded[:, None, :] - manifold.embedding[None, :, :], axis=2)
     np.testing.assert_array_equal(y[distances.argmin(axis=1)], y_new)
 
 
+def test_a_new_row_is_embedded_at_the_mean_of_its_nearest_training_rows():
+    codes = np.array([[0, 0], [1, 0], [0, 1], [2.9, 0], [2, 2]], np.float32)
+    embedding = np.array([[0, 0], [2, 0], [0, 4], [30, 0], [20, 20]], np.float32)
+    euclidean = NeighbourEmbedding(codes, embedding, n_neighbors=3, metric="euclidean")
+    np.testing.assert_array_equal(embed_codes(euclidean, np.array([[0.1, 0.2]], np.float32)),
+                                  np.array([[2 / 3, 4 / 3]], np.float32))
+    # (2, 2) is nearer the origin than (2.9, 0) in euclidean distance, not in manhattan distance.
+    origin = np.zeros((1, 2), np.float32)
+    np.testing.assert_array_equal(embed_codes(dataclasses.replace(euclidean, n_neighbors=4), origin), [[5.5, 6]])
+    manhattan = NeighbourEmbedding(codes, embedding, n_neighbors=4, metric="manhattan")
+    np.testing.assert_array_equal(embed_codes(manhattan, origin), [[8, 1]])
+
+
+def test_equal_distances_take_the_lower_indices():
+    distances = np.array([[3, 1, 2, 2, 0, 2, 2],
+                          [2, 2, 2, 2, 2, 2, 2]], np.float32)
+    np.testing.assert_array_equal(nearest(distances, 3), [[1, 2, 4], [0, 1, 2]])
+    np.testing.assert_array_equal(nearest(distances[:, ::-1], 3), [[0, 2, 5], [0, 1, 2]])
+
+
 def test_a_rows_embedding_does_not_depend_on_the_rows_embedded_with_it(fitted):
-    *_, reducer, _ = fitted
-    x_new, _ = blobs(20, seed=2)
-    together = apply_umap(reducer, x_new)
-    alone = np.concatenate([apply_umap(reducer, x_new[i:i + 1]) for i in range(6)])
-    np.testing.assert_array_equal(alone, together[:6])
+    *_, manifold = fitted
+    x_new, _ = blobs(100, seed=2)  # more than one chunk of rows
+    together = embed_codes(manifold, x_new)
+    alone = np.concatenate([embed_codes(manifold, x_new[i:i + 1]) for i in (0, 1, 99, 299)])
+    np.testing.assert_array_equal(alone, together[[0, 1, 99, 299]])
 
 
 def test_saved_manifold_embeds_the_same(fitted, tmp_path):
-    *_, reducer, _ = fitted
+    *_, manifold = fitted
     x_new, _ = blobs(10, seed=3)
-    save_manifold(tmp_path / "umap.pkl", reducer)
-    np.testing.assert_array_equal(apply_umap(load_manifold(tmp_path / "umap.pkl"), x_new),
-                                  apply_umap(reducer, x_new))
+    save_manifold(tmp_path / "umap.pkl", manifold)
+    np.testing.assert_array_equal(embed_codes(load_manifold(tmp_path / "umap.pkl"), x_new),
+                                  embed_codes(manifold, x_new))
     save_manifold(tmp_path / "none.pkl", None)
     assert load_manifold(tmp_path / "none.pkl") is None

@@ -15,11 +15,12 @@ import yaml
 from PIL import Image, ImageDraw
 
 from fashion_clustering import cli
-from fashion_clustering.autoencoder import AutoencoderConfig, build_autoencoder, encode, save_model
+from fashion_clustering.autoencoder import AutoencoderConfig, build_autoencoder, save_model
 from fashion_clustering.clustering import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_model as save_clusterer
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.idx import encode_idx
-from fashion_clustering.manifold import UmapConfig, apply_umap, fit_umap, save_manifold
+from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
+from fashion_clustering.manifold import UmapConfig, embed_codes, fit_umap, save_manifold
 from fashion_clustering.predict import picture_to_pixels, read_pixels
 
 pytestmark = [
@@ -45,10 +46,12 @@ def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("workspace")
     models = root / "data" / "models"
     x = garments(300, seed=0).reshape(300, 784) / np.float32(255)
-    autoencoder, encoder = build_autoencoder(AutoencoderConfig("dense", 4, [32], [32]))
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 4, [32], [32]))
     save_model(autoencoder, str(models / "autoencoder.keras"))
-    reducer, features = fit_umap(encode(encoder, x, BATCH), UmapConfig(2, 10, 0.0, "euclidean", 30, 0))
-    save_manifold(str(models / "manifold.pkl"), reducer)
+    encoder = load_exact_encoder(str(models / "autoencoder.keras"))
+    manifold = fit_umap(exact_encode(encoder, x, BATCH), UmapConfig(2, 10, 0.0, "euclidean", 30, 0))
+    save_manifold(str(models / "manifold.pkl"), manifold)
+    features = manifold.embedding
     kmeans = KMeansConfig(n_clusters=3, n_init=2, max_iter=50, tol=1e-4, seed=0)
     save_clusterer(fit_kmeans(x, kmeans), models / "baseline_kmeans.pkl")
     save_clusterer(fit_kmeans(features, kmeans), models / "ae_kmeans.pkl")
@@ -59,7 +62,7 @@ def workspace(tmp_path_factory):
     (root / "metrics" / "cluster_classes.json").write_text(json.dumps(
         {m: names for m in ("baseline_kmeans", "ae_kmeans", "ae_gmm")}))
     (root / "params.yaml").write_text(yaml.safe_dump({"encode": {"batch_size": BATCH}}))
-    return root, encoder, reducer
+    return root, encoder, manifold
 
 
 def run_cli(root, monkeypatch, capsys, *args):
@@ -69,12 +72,12 @@ def run_cli(root, monkeypatch, capsys, *args):
     return status, out, err
 
 
-def expected_clusters(root, encoder, reducer, images: np.ndarray) -> dict[str, list[int]]:
+def expected_clusters(root, encoder, manifold, images: np.ndarray) -> dict[str, list[int]]:
     """What the pipeline's path gives ``images`` encoded all together."""
     import pickle
 
     x = images.reshape(len(images), 784) / np.float32(255)
-    features = apply_umap(reducer, encode(encoder, x, BATCH))
+    features = embed_codes(manifold, exact_encode(encoder, x, BATCH))
     result = {}
     for method in ("baseline_kmeans", "ae_kmeans", "ae_gmm"):
         model = pickle.loads((root / "data" / "models" / f"{method}.pkl").read_bytes())
@@ -83,7 +86,7 @@ def expected_clusters(root, encoder, reducer, images: np.ndarray) -> dict[str, l
 
 
 def test_predict_npy_and_idx_agree_with_the_pipelines_assignments(workspace, tmp_path, monkeypatch, capsys):
-    root, encoder, reducer = workspace
+    root, encoder, manifold = workspace
     images = garments(12, seed=5)
     np.save(tmp_path / "five.npy", images[:5])
     np.save(tmp_path / "one_flat_float.npy", images[5:6].reshape(1, 784) / np.float32(255))
@@ -93,7 +96,7 @@ def test_predict_npy_and_idx_agree_with_the_pipelines_assignments(workspace, tmp
     assert status == 0, err
     rows = json.loads(out)
     assert len(rows) == 3 * 12
-    expected = expected_clusters(root, encoder, reducer, images)
+    expected = expected_clusters(root, encoder, manifold, images)
     for method, clusters in expected.items():
         mine = [r for r in rows if r["method"] == method]
         assert [r["cluster"] for r in mine] == clusters
@@ -183,3 +186,20 @@ def test_missing_models_say_to_run_the_pipeline(tmp_path, monkeypatch, capsys):
     status, out, err = run_cli(tmp_path, monkeypatch, capsys, tmp_path / "good.npy")
     assert status == 1 and out == ""
     assert err.splitlines() == ["error: data/models/baseline_kmeans.pkl: not found; run `dvc repro` to make it"]
+
+
+def test_predict_imports_neither_tensorflow_nor_numba(workspace, tmp_path):
+    """Importing TensorFlow takes seconds and Numba compiles UMAP's search in every process:
+    the path of a new image needs neither."""
+    import subprocess
+    import sys
+
+    root, *_ = workspace
+    np.save(tmp_path / "two.npy", garments(2, seed=6))
+    script = ("import sys\nfrom fashion_clustering import cli\nstatus = cli.main(['predict', sys.argv[1]])\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'umap', 'numba'}))\n"
+              "sys.exit(status)")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "two.npy")], cwd=root,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "ae_gmm" in done.stdout and done.stdout.splitlines()[-1] == "[]"

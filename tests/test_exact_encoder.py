@@ -1,0 +1,131 @@
+"""The encoder in exact NumPy arithmetic: TensorFlow's codes to float32 precision, and a
+row's code independent of the rows, batch size and BLAS threads it is computed with."""
+
+import dataclasses
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from fashion_clustering.autoencoder import (
+    AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
+)
+from fashion_clustering.errors import PipelineError
+from fashion_clustering.exact_encoder import (
+    INPUT_BITS, IntegerKernel, exact_encode, exact_matmul, load_exact_encoder,
+)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+DENSE = AutoencoderConfig("dense", latent_dim=10, dense_units=[64, 32], conv_filters=[32])
+MODELS = {
+    "dense": DENSE,
+    "conv": AutoencoderConfig("conv", latent_dim=6, dense_units=[32], conv_filters=[4, 8]),
+    "conv-feature-map": AutoencoderConfig("conv", latent_dim=None, dense_units=[32], conv_filters=[4, 8, 8]),
+    "denoising": dataclasses.replace(DENSE, input_noise=0.3),
+}
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return np.random.default_rng(0).random((64, 784), dtype=np.float32)
+
+
+@pytest.fixture(scope="module", params=list(MODELS), ids=list(MODELS))
+def saved(request, rows, tmp_path_factory):
+    """``(Keras encoder, path of the saved autoencoder)`` after one epoch of training, so
+    that batch normalization's statistics are off their initial values."""
+    seed_everything(1)
+    autoencoder, encoder = build_autoencoder(MODELS[request.param])
+    train_autoencoder(autoencoder, rows[:48], rows[48:], TrainingConfig(1, 16, 1e-3, None, 0), [])
+    path = tmp_path_factory.mktemp(request.param) / "model.keras"
+    save_model(autoencoder, str(path))
+    return encoder, path
+
+
+def test_codes_agree_with_tensorflows(saved, rows):
+    encoder, path = saved
+    keras_codes = encoder.predict(rows, verbose=0)
+    codes = exact_encode(load_exact_encoder(str(path)), rows, batch_size=32)
+    assert codes.dtype == np.float32 and codes.shape == keras_codes.shape
+    np.testing.assert_allclose(codes, keras_codes, rtol=1e-4, atol=1e-5 * np.abs(keras_codes).max())
+
+
+def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(saved, rows):
+    _, path = saved
+    encoder = load_exact_encoder(str(path))
+    together = exact_encode(encoder, rows, batch_size=64)
+    alone = np.concatenate([exact_encode(encoder, rows[i:i + 1], batch_size=64) for i in range(5)])
+    np.testing.assert_array_equal(alone, together[:5])
+    np.testing.assert_array_equal(exact_encode(encoder, rows, batch_size=7), together)
+    with threadpool_limits(1):
+        np.testing.assert_array_equal(exact_encode(encoder, rows, batch_size=64), together)
+    assert exact_encode(encoder, rows[:0], batch_size=8).shape == (0, together.shape[1])
+
+
+ENCODE_UNDER_KERNEL = textwrap.dedent("""
+    import hashlib, sys
+    import numpy as np
+    from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
+    rows = np.random.default_rng(0).random((64, 784), dtype=np.float32)
+    weights = np.random.default_rng(1).normal(size=(784, 500)).astype(np.float32)
+    codes = exact_encode(load_exact_encoder(sys.argv[1]), rows, batch_size=64)
+    print(hashlib.sha256(codes.tobytes()).hexdigest(), hashlib.sha256((rows @ weights).tobytes()).hexdigest())
+""")
+# OpenBLAS kernels for CPUs with AVX-512 (SkylakeX), with AVX2 (Haswell) and with SSE only
+# (Prescott): what NumPy would run on those machines.
+OPENBLAS_KERNELS = ("SkylakeX", "Haswell", "Prescott")
+
+
+def test_codes_are_the_same_bytes_under_other_cpus_kernels(saved):
+    _, path = saved
+    hashes = [subprocess.run([sys.executable, "-c", ENCODE_UNDER_KERNEL, str(path)], check=True, text=True,
+                             capture_output=True, env=dict(os.environ, OPENBLAS_CORETYPE=kernel)).stdout.split()
+              for kernel in OPENBLAS_KERNELS]
+    assert len({codes for codes, _ in hashes}) == 1
+    assert len({plain for _, plain in hashes}) > 1  # a plain float product differs between them
+
+
+def test_exact_matmul_is_the_exact_product_of_the_rounded_operands():
+    rng = np.random.default_rng(1)
+    # Magnitudes over many octaves, where float sums depend most on their order.
+    x = (rng.normal(size=(5, 300)) * np.exp2(rng.integers(-20, 4, (5, 300)))).astype(np.float32)
+    w = (rng.normal(size=(300, 4)) * np.exp2(rng.integers(-12, 2, (300, 4)))).astype(np.float32)
+    kernel = IntegerKernel.of(w)
+    assert np.abs(kernel.integers).sum(axis=0).max() <= 2.0 ** (53 - INPUT_BITS)
+    result = exact_matmul(x, kernel)
+    for i in range(5):
+        exponent = INPUT_BITS - math.frexp(float(np.abs(x[i]).max()))[1]
+        integers = [round(Fraction(float(v)) * 2 ** exponent) for v in x[i]]
+        assert max(map(abs, integers)) <= 2 ** INPUT_BITS
+        for j in range(4):
+            exact = sum(a * int(b) for a, b in zip(integers, kernel.integers[:, j]))
+            expected = Fraction(exact) / 2 ** (exponent + int(kernel.exponents[j]))
+            assert result[i, j] == float(expected)  # no rounding but the final one
+    # Any memory layout, hence any BLAS kernel and summation order, gives the same bytes.
+    np.testing.assert_array_equal(exact_matmul(np.asfortranarray(x), kernel), result)
+    np.testing.assert_array_equal(np.concatenate([exact_matmul(x[i:i + 1], kernel) for i in range(5)]), result)
+    np.testing.assert_allclose(result, x.astype(np.float64) @ w, rtol=1e-5, atol=1e-6 * np.abs(result).max())
+
+
+def test_unsupported_layers_fail_naming_the_file(tmp_path, rows):
+    import keras
+
+    encoder = keras.Sequential([keras.Input((784,)), keras.layers.Dense(4, activation="tanh")], name="encoder")
+    model = keras.Model(encoder.inputs, encoder(encoder.inputs), name="autoencoder")
+    path = tmp_path / "tanh.keras"
+    save_model(model, str(path))
+    with pytest.raises(PipelineError, match="no activation 'tanh'"):
+        load_exact_encoder(str(path))
+    path.write_bytes(b"not a zip archive")
+    with pytest.raises(PipelineError, match=f"^{path}: cannot read the encoder"):
+        load_exact_encoder(str(path))
+    with pytest.raises(PipelineError, match=f"^{tmp_path / 'missing.keras'}: cannot read the encoder"):
+        load_exact_encoder(str(tmp_path / "missing.keras"))
