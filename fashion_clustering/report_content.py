@@ -18,6 +18,7 @@ from .figures import image_grid, loss_figure, map_figure, save_figure
 from .files import load_arrays, read_json, read_pickle
 from .quiet_tensorflow import import_tensorflow
 from .idx import CLASS_NAMES, IMAGE_SHAPE
+from .machine import MACHINE_FILE
 from .methods import METHODS, ON_FEATURES
 from .params import Section, load_params
 from .report import UNMATCHED, confusion_counts
@@ -66,6 +67,7 @@ class Run:
     test_clusters: Mapping[str, np.ndarray]
     closeness: Mapping[str, np.ndarray]
     autoencoder: Any
+    machine: Mapping[str, Any]  # the CPU that trained the autoencoder
 
 
 def read_losses(log_dir: Path) -> tuple[list[float], list[float]]:
@@ -109,6 +111,7 @@ def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: st
         cluster_classes=read_json(metrics / "cluster_classes.json", RUN_PIPELINE),
         losses=read_losses(metrics / "train_autoencoder"), splits=splits, test_features=features,
         test_clusters=clusters, closeness=closeness, autoencoder=autoencoder,
+        machine=read_json(metrics / "train_autoencoder" / MACHINE_FILE, RUN_PIPELINE),
     )
 
 
@@ -230,6 +233,12 @@ def _settings(section: Mapping[str, Any], keys: tuple[str, ...]) -> str:
     return ", ".join(f"{key} {section[key]}" for key in keys)
 
 
+def machine_phrase(machine: Mapping[str, Any]) -> str:
+    """``AMD EPYC (avx2, avx512f), 2 TensorFlow threads``, from the training stage's record."""
+    return (f"{machine['model']} ({', '.join(machine['vector_extensions'])}), with "
+            f"{machine['tensorflow_threads']} TensorFlow threads")
+
+
 def training_extras(ae: Mapping[str, Any]) -> str:
     """What the training adds to plain reconstruction, if anything, as sentences."""
     extras = []
@@ -263,6 +272,9 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
     manifold = (f"a {encode['umap']['n_components']}-dimensional UMAP embedding of the codes "
                 f"({encode['umap']['n_neighbors']} neighbours), fitted on the training codes"
                 if encode["manifold"] == "umap" else "the codes themselves")
+    umap_extension = (f" The clusterers see the UMAP embedding of the training codes; any other image "
+                      f"is placed at the mean of the embeddings of its {encode['umap']['n_neighbors']} "
+                      f"nearest training codes." if encode["manifold"] == "umap" else "")
     y_test = run.splits["test"][1]
     confusions = largest_confusions(confusion_counts(y_test, run.test_clusters[best]), config.confusions_named)
     side = IMAGE_SHAPE[0]
@@ -311,7 +323,9 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
                   f"It is trained with Adam (learning rate {ae['learning_rate']}, "
                   f"{ae['learning_rate_schedule']} schedule) on the mean "
                   f"squared reconstruction error for {len(train_loss)} epochs of batches of "
-                  f"{ae['batch_size']} training images.{training_extras(ae)}"),
+                  f"{ae['batch_size']} training images.{training_extras(ae)} It was trained on "
+                  f"{machine_phrase(run.machine)}: the weights depend on the CPU's vector extensions, "
+                  f"so another kind of CPU trains a slightly different model from the same seed.{umap_extension}"),
         Table("Layers of the saved autoencoder.", ["part", "layer", "type", "output shape", "parameters"],
               layer_rows(run.autoencoder)),
         Table("Clustering settings." + (

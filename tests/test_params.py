@@ -261,7 +261,7 @@ AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 3
 PREPROCESS = {"val_fraction": 0.25, "seed": 2, "max_train_images": None, "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
          "base_url": "https://example.org/fashion", "timeout_seconds": 5}
-UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "cosine",
+UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "manhattan",
         "n_epochs": None, "seed": 3}
 
 
@@ -305,7 +305,7 @@ def test_autoencoder_and_training_config():
 
 def test_umap_config():
     assert UmapConfig.from_params(Section(UMAP, "encode.umap")) == UmapConfig(
-        n_components=2, n_neighbors=15, min_dist=0.1, metric="cosine", n_epochs=None, seed=3)
+        n_components=2, n_neighbors=15, min_dist=0.1, metric="manhattan", n_epochs=None, seed=3)
 
 
 def test_preprocess_and_fetch_config():
@@ -317,7 +317,7 @@ def test_preprocess_and_fetch_config():
     assert FetchConfig.from_params(Section({**FETCH, "base_url": None}, "fetch")).base_url is None
 
 
-@pytest.mark.parametrize("manifold, umap", [("umap", UmapConfig(2, 15, 0.1, "cosine", None, 3)),
+@pytest.mark.parametrize("manifold, umap", [("umap", UmapConfig(2, 15, 0.1, "manhattan", None, 3)),
                                             ("none", None)])
 def test_encode_config(manifold, umap):
     values = {"batch_size": 64, "manifold": manifold, "umap": UMAP}

@@ -108,6 +108,7 @@ def run() -> Run:
         splits={"train": (x_train, y_train), "test": (x_test, y_test)},
         test_features=rng.normal(size=(len(y_test), 3)).astype(np.float32), test_clusters=clusters,
         closeness={m: rng.random((len(y_test), 10)) for m in METHODS}, autoencoder=autoencoder,
+        machine={"model": "AMD EPYC", "vector_extensions": ["avx2", "avx512f"], "cpus": 2, "tensorflow_threads": 2},
     )
 
 
@@ -175,3 +176,10 @@ def test_project_report_params_parse_and_bad_ones_are_named():
     assert ReportConfig.from_params(section).gallery_size >= 1
     with pytest.raises(PipelineError, match=r"report\.map_points must be an integer >= 10, got 3"):
         ReportConfig.from_params(Section({**section.values, "map_points": 3}, "report"))
+
+
+def test_the_architecture_names_the_machine_that_trained_the_model(written):
+    first, _ = written
+    text = (first / "report.md").read_text()
+    assert "It was trained on AMD EPYC (avx2, avx512f), with 2 TensorFlow threads:" in text
+    assert "any other image is placed at the mean of the embeddings of its 20 nearest training codes" in text
