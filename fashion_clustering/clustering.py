@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .equal_size import EqualSizeGaussianMixture, EqualSizeKMeans
+from .rowwise import RowwiseGaussianMixture, RowwiseKMeans
 from .errors import PipelineError
 from .params import Section
 from .files import atomic_path, save_arrays
@@ -103,8 +104,8 @@ def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KM
         model = EqualSizeKMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
                                 tol=config.tol, random_state=config.seed, size_tol=config.size_tol)
     else:
-        model = KMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
-                       tol=config.tol, random_state=config.seed)
+        model = RowwiseKMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
+                              tol=config.tol, random_state=config.seed)
     if config.standardize:
         model = make_pipeline(StandardScaler(), model)
     model.fit(x)
@@ -134,7 +135,7 @@ def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM") -> GaussianMixt
         model = EqualSizeGaussianMixture(config.n_components, size_tol=config.size_tol,
                                          size_max_iter=config.max_iter, **settings)
     else:
-        model = GaussianMixture(config.n_components, **settings)
+        model = RowwiseGaussianMixture(config.n_components, **settings)
     try:
         model.fit(x)
     except ValueError as error:  # e.g. a singular covariance: reg_covar too small

@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import kmeans_plusplus
-from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
 from .errors import PipelineError
+from .rowwise import RowwiseGaussianMixture, squared_distances
 
 
 # A damping this large makes steps too small to change the objective in floating point.
@@ -83,7 +83,7 @@ def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: f
     return w - (w.max() + np.log(np.exp(w - w.max()).sum()))
 
 
-class EqualSizeGaussianMixture(GaussianMixture):
+class EqualSizeGaussianMixture(RowwiseGaussianMixture):
     """scikit-learn's ``GaussianMixture`` whose weights are not the components' responsibility
     mass but the weights that make those masses equal (:func:`equal_mass_log_weights`).
 
@@ -138,10 +138,6 @@ class EqualSizeGaussianMixture(GaussianMixture):
 # the solver above, hard enough that the hard assignments it implies keep the sizes within
 # about 0.1 % of each other (on the real features: 4,795-4,806 rows for a target of 4,800).
 KMEANS_TEMPERATURE = 0.01
-
-
-def squared_distances(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    return ((x[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
 
 
 def equal_count_offsets(distances: np.ndarray, offsets: np.ndarray, tol: float,
@@ -202,8 +198,8 @@ class EqualSizeKMeans(ClusterMixin, BaseEstimator):
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Each row's distance to each centre, as scikit-learn's ``KMeans.transform``."""
-        return np.sqrt(squared_distances(np.asarray(x, dtype=np.float64), self.cluster_centers_))
+        return np.sqrt(squared_distances(x, self.cluster_centers_))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        distances = squared_distances(np.asarray(x, dtype=np.float64), self.cluster_centers_)
+        distances = squared_distances(x, self.cluster_centers_)
         return np.argmin(distances - self.offsets_, axis=1)
