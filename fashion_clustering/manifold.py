@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import RUN_PIPELINE
+from .errors import RUN_PIPELINE, PipelineError
 from .files import read_pickle, write_pickle
 from .quiet_tensorflow import import_tensorflow
 from .params import Section
@@ -150,4 +150,8 @@ def save_manifold(path: str, manifold: NeighbourEmbedding | None) -> None:
 
 def load_manifold(path: str) -> NeighbourEmbedding | None:
     """What :func:`save_manifold` wrote; loading it imports neither UMAP nor Numba."""
-    return read_pickle(path, RUN_PIPELINE)
+    manifold = read_pickle(path, RUN_PIPELINE)
+    if manifold is not None and not isinstance(manifold, NeighbourEmbedding):
+        raise PipelineError(f"{path}: holds a {type(manifold).__name__}, not the manifold step of this "
+                            f"version; {RUN_PIPELINE}")
+    return manifold

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fashion_clustering.clustering import KMeansConfig, fit_kmeans
+from fashion_clustering.errors import PipelineError
 from fashion_clustering.manifold import (
     NeighbourEmbedding, UmapConfig, embed_codes, fit_umap, load_manifold, nearest, save_manifold,
 )
@@ -95,3 +96,10 @@ def test_saved_manifold_embeds_the_same(fitted, tmp_path):
                                   embed_codes(manifold, x_new))
     save_manifold(tmp_path / "none.pkl", None)
     assert load_manifold(tmp_path / "none.pkl") is None
+
+
+def test_a_manifold_of_another_version_fails_saying_what_to_do(tmp_path):
+    save_manifold(tmp_path / "old.pkl", {"reducer": "of an earlier version"})
+    with pytest.raises(PipelineError, match=f"^{tmp_path / 'old.pkl'}: holds a dict, not the manifold step "
+                                            "of this version; run `dvc repro` to make it"):
+        load_manifold(tmp_path / "old.pkl")

@@ -1,0 +1,86 @@
+"""Benchmark runs made under other CPUs' numeric kernels, set beside a reference run of the
+same seeds: which outputs are still the reference's bytes, and how far the scores move.
+
+The runs come from ``seeds.py`` started with a variable that picks other kernels, which it
+records (``TF_ENABLE_ONEDNN_OPTS=0``: TensorFlow without oneDNN, as on CPUs without AVX-512
+VNNI or BF16; ``ONEDNN_MAX_CPU_ISA=AVX2``: oneDNN's AVX2 kernels; ``OPENBLAS_CORETYPE=Haswell``:
+NumPy's and SciPy's AVX2 kernels):
+
+    OPENBLAS_CORETYPE=Haswell python benchmarks/seeds.py --name cpu_openblas_haswell --seeds 0
+    python benchmarks/compare_machines.py --reference default cpu_openblas_haswell ...
+
+Written: ``benchmarks/results/cpu_emulation.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+METHODS = {"baseline_kmeans": "K-Means on pixels", "ae_kmeans": "AE + K-Means", "ae_gmm": "AE + GMM"}
+MODEL = "data/models/autoencoder.keras"
+
+
+def default_runs(name: str) -> dict[int, dict]:
+    """The runs of the committed defaults in ``results/<name>.json``, by seed."""
+    results = json.loads((RESULTS / f"{name}.json").read_text())
+    return {run["seed"]: run for run in results["runs"] if run["variant"] == "default"}
+
+
+def first_difference(reference: dict, run: dict) -> str:
+    """The first output, in the pipeline's order, whose bytes differ from the reference's."""
+    return next((f"`{path}`" for path, md5 in reference["outputs"].items() if run["outputs"].get(path) != md5),
+                "none: every output is the same bytes")
+
+
+def kernels(run: dict) -> str:
+    return " ".join(f"`{k}={v}`" for k, v in run.get("kernel_variables", {}).items()) or "the CPU's own"
+
+
+def scores(run: dict, reference: dict | None) -> list[str]:
+    cells = []
+    for method in METHODS:
+        test = run["scores"][method]["test"]
+        cell = f"{test['acc']:.3f} / {test['nmi']:.3f}"
+        if reference is not None:
+            cell += f" ({test['acc'] - reference['scores'][method]['test']['acc']:+.3f})"
+        cells.append(cell)
+    return cells
+
+
+def main(reference_name: str, names: list[str]) -> None:
+    reference = default_runs(reference_name)
+    cpu = next(iter(reference.values()))["cpu"]
+    lines = [f"Runs of the committed defaults under other numeric kernels, on {cpu['model']} "
+             f"({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs, against the reference "
+             f"`{reference_name}` (the same seeds with the CPU's own kernels). Each score cell is "
+             f"held-out test ACC / NMI (ACC change against the reference).", "",
+             "| kernels | seed | first output that differs | " + " | ".join(METHODS.values()) + " |",
+             "|---|---|---|" + "---|" * len(METHODS)]
+    changes: dict[str, list[float]] = {method: [] for method in METHODS}
+    for name in names:
+        for seed, run in sorted(default_runs(name).items()):
+            lines.append(f"| {kernels(run)} | {seed} | {first_difference(reference[seed], run)} | "
+                         + " | ".join(scores(run, reference[seed])) + " |")
+            if run["outputs"][MODEL] != reference[seed]["outputs"][MODEL]:
+                for method in METHODS:
+                    changes[method].append(abs(run["scores"][method]["test"]["acc"]
+                                               - reference[seed]["scores"][method]["test"]["acc"]))
+    seeds = sorted({seed for name in names for seed in default_runs(name)})
+    lines += [f"| reference | {seed} | | " + " | ".join(scores(reference[seed], None)) + " |" for seed in seeds]
+    if changes["ae_gmm"]:
+        lines += ["", "Mean absolute change of test ACC over the runs that trained another model: " + ", ".join(
+            f"{label} {statistics.fmean(changes[m]):.3f}" for m, label in METHODS.items()) + "."]
+    (RESULTS / "cpu_emulation.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", default="default", help="results name of the reference runs")
+    parser.add_argument("names", nargs="+", help="results names of the runs under other kernels")
+    args = parser.parse_args()
+    main(args.reference, args.names)
