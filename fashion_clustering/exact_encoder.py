@@ -92,7 +92,7 @@ def _conv2d(config: dict, weights: Sequence[np.ndarray]) -> Layer:
     bias, activation, side = np.asarray(weights[1], np.float64), _activation(config["activation"]), size[0]
 
     def convolve(x: np.ndarray) -> np.ndarray:
-        n, height, width, channels = x.shape
+        n, height, width, _ = x.shape
         pad = side // 2
         padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
         patches = np.stack([padded[:, i:i + height, j:j + width] for i in range(side) for j in range(side)], axis=3)

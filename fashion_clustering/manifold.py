@@ -53,6 +53,16 @@ class UmapConfig:
         )
 
 
+@dataclass(frozen=True)
+class NeighbourEmbedding:
+    """UMAP's embedding of the training codes, and what extends it to new codes."""
+
+    codes: np.ndarray  # the training codes UMAP was fitted on
+    embedding: np.ndarray  # their embedding
+    n_neighbors: int
+    metric: str
+
+
 def fit_umap(codes: np.ndarray, config: UmapConfig) -> NeighbourEmbedding:
     """Fit UMAP on training codes; return their embedding and what extends it to new codes.
 
@@ -72,16 +82,6 @@ def fit_umap(codes: np.ndarray, config: UmapConfig) -> NeighbourEmbedding:
     log.info("UMAP: fitted in %.1f s", time.perf_counter() - start)
     return NeighbourEmbedding(np.asarray(codes, np.float32), np.asarray(reducer.embedding_, dtype=np.float32),
                               config.n_neighbors, config.metric)
-
-
-@dataclass(frozen=True)
-class NeighbourEmbedding:
-    """UMAP's embedding of the training codes, and what extends it to new codes."""
-
-    codes: np.ndarray  # the training codes UMAP was fitted on
-    embedding: np.ndarray  # their embedding
-    n_neighbors: int
-    metric: str
 
 
 def _distances(rows: np.ndarray, columns_of_codes: np.ndarray, metric: str) -> np.ndarray:
