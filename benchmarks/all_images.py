@@ -3,7 +3,7 @@
     python benchmarks/all_images.py PROJECT OUT.json
 
 PROJECT is a repository where `dvc repro` has run; its params, prepared data and trained
-autoencoder are used (see `fashion_clustering/all_images.py`). `seeds.py --all-images` runs
+autoencoder are used (see `fashion_clustering/evaluation/all_images.py`). `seeds.py --all-images` runs
 this in its own process, so that its memory is measured apart from the stages'.
 """
 
@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_clustering.all_images import score_all_images
-from fashion_clustering.exact_encoder import load_exact_encoder
-from fashion_clustering.clustering import GmmConfig, KMeansConfig
-from fashion_clustering.dataset import SPLITS, load_split
-from fashion_clustering.manifold import EncodeConfig
+from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig
+from fashion_clustering.data.dataset import SPLITS, load_split
+from fashion_clustering.evaluation.all_images import score_all_images
 from fashion_clustering.params import Section
+from fashion_clustering.representation.exact_encoder import load_exact_encoder
+from fashion_clustering.representation.manifold import EncodeConfig
 
 
 def main(project: Path, out: Path) -> None:

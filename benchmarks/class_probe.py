@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
-from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
-from fashion_clustering.dataset import load_split
+from fashion_clustering.data.dataset import load_split
+from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.files import load_arrays
-from fashion_clustering.idx import CLASS_NAMES
-from fashion_clustering.manifold import EncodeConfig
 from fashion_clustering.params import Section
+from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
+from fashion_clustering.representation.manifold import EncodeConfig
 
 
 def knn_recall(train: np.ndarray, y_train: np.ndarray, test: np.ndarray, y_test: np.ndarray,

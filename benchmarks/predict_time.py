@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.data.dataset import SPLITS, load_split
 from fashion_clustering.files import load_arrays
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.methods import METHODS
 from fashion_clustering.params import Section
-from fashion_clustering.predict import assign, load_models
+from fashion_clustering.prediction.predict import assign, load_models
 
 ROOT = Path(__file__).resolve().parents[1]
 MANY = 1000

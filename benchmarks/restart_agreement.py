@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from fashion_clustering.clustering import GmmConfig, fit_gmm
-from fashion_clustering.dataset import load_split
+from fashion_clustering.clustering.fit import GmmConfig, fit_gmm
+from fashion_clustering.data.dataset import load_split
+from fashion_clustering.evaluation.metrics import cluster_accuracy
 from fashion_clustering.files import load_arrays
-from fashion_clustering.metrics import cluster_accuracy
 from fashion_clustering.params import Section
 
 SUBSETS, SUBSET_SIZE = 300, 10

@@ -7,8 +7,6 @@ import os
 import platform
 from pathlib import Path
 
-from .quiet_tensorflow import TF_THREADS
-
 # Beside the training losses: which machine trained the model.
 MACHINE_FILE = "machine.json"
 # The extensions that select different numeric kernels (TensorFlow's Eigen and oneDNN,
@@ -30,10 +28,15 @@ def describe_cpu(cpuinfo: str | None = None) -> dict[str, object]:
     return {
         "model": fields.get("model name", platform.processor() or platform.machine()),
         "vector_extensions": [ext for ext in VECTOR_EXTENSIONS if ext in flags],
-        "cpus": len(os.sched_getaffinity(0)),
+        "cpus": available_cpus(),
     }
 
 
-def describe_training_machine() -> dict[str, object]:
-    """:func:`describe_cpu`, and the threads TensorFlow trains with."""
-    return {**describe_cpu(), "tensorflow_threads": TF_THREADS}
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity, not the machine's count)."""
+    return len(os.sched_getaffinity(0))
+
+
+def describe_training_machine(threads: int) -> dict[str, object]:
+    """:func:`describe_cpu`, and the ``threads`` TensorFlow trained with."""
+    return {**describe_cpu(), "tensorflow_threads": threads}

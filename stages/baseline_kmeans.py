@@ -1,7 +1,7 @@
 """Stage baseline_kmeans: K-Means on raw pixels, fitted on train, applied to every split."""
 
-from fashion_clustering.clustering import KMeansConfig, fit_kmeans, save_assignments, save_model
-from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans, save_assignments, save_model
+from fashion_clustering.data.dataset import SPLITS, load_split
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 

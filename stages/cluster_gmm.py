@@ -1,8 +1,8 @@
 """Stage cluster_gmm: a Gaussian mixture on the autoencoder representation of train,
 applied to all splits (hard assignments and membership probabilities)."""
 
-from fashion_clustering.clustering import GmmConfig, fit_gmm, save_assignments, save_model
-from fashion_clustering.dataset import SPLITS
+from fashion_clustering.clustering.fit import GmmConfig, fit_gmm, save_assignments, save_model
+from fashion_clustering.data.dataset import SPLITS
 from fashion_clustering.files import load_arrays
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage

@@ -1,7 +1,7 @@
 """Stage cluster_kmeans: K-Means on the autoencoder representation of train, applied to all splits."""
 
-from fashion_clustering.clustering import KMeansConfig, fit_kmeans, save_assignments, save_model
-from fashion_clustering.dataset import SPLITS
+from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans, save_assignments, save_model
+from fashion_clustering.data.dataset import SPLITS
 from fashion_clustering.files import load_arrays
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage

@@ -1,15 +1,15 @@
 """Stage encode: the representation the clusterers see, for train, val and test.
 
-That is the encoder's latent codes (computed exactly, see fashion_clustering.exact_encoder),
+That is the encoder's latent codes (computed exactly, see fashion_clustering.representation.exact_encoder),
 optionally embedded by UMAP fitted on train codes and extended to the others; the manifold
 step (or None without UMAP) is saved for `fashion-clustering predict`.
 """
 
-from fashion_clustering.dataset import SPLITS, load_split
-from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
+from fashion_clustering.data.dataset import SPLITS, load_split
 from fashion_clustering.files import save_arrays
-from fashion_clustering.manifold import EncodeConfig, embed_codes, fit_umap, save_manifold
 from fashion_clustering.params import Section
+from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
+from fashion_clustering.representation.manifold import EncodeConfig, embed_codes, fit_umap, save_manifold
 from fashion_clustering.stage import run_stage
 
 

@@ -5,11 +5,11 @@ nowhere upstream."""
 
 from pathlib import Path
 
-from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.data.dataset import SPLITS, load_split
+from fashion_clustering.evaluation.cluster_classes import cluster_class_names, confusion_csv, write_confusion_png
+from fashion_clustering.evaluation.metrics import clustering_scores
 from fashion_clustering.files import atomic_path, load_arrays, write_json
 from fashion_clustering.methods import METHODS
-from fashion_clustering.metrics import clustering_scores
-from fashion_clustering.report import cluster_class_names, confusion_csv, write_confusion_png
 from fashion_clustering.stage import run_stage
 
 

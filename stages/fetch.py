@@ -1,6 +1,6 @@
 """Stage fetch: the four official Fashion-MNIST files, decompressed and verified."""
 
-from fashion_clustering.fetch import FetchConfig, fetch_dataset
+from fashion_clustering.data.fetch import FetchConfig, fetch_dataset
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 

@@ -3,7 +3,7 @@
 from dataclasses import asdict
 from pathlib import Path
 
-from fashion_clustering.dataset import PreprocessConfig, class_counts, prepare, save_splits
+from fashion_clustering.data.dataset import PreprocessConfig, class_counts, prepare, save_splits
 from fashion_clustering.files import atomic_path, write_json
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage

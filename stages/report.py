@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fashion_clustering.files import atomic_path
 from fashion_clustering.params import Section
-from fashion_clustering.report_content import FIGURES, ReportConfig, compose, load_run, make_figures
-from fashion_clustering.report_document import to_markdown, write_pdf
+from fashion_clustering.report.content import FIGURES, ReportConfig, compose, load_run, make_figures
+from fashion_clustering.report.document import to_markdown, write_pdf
 from fashion_clustering.stage import run_stage
 
 

@@ -1,17 +1,18 @@
 """Stage train_autoencoder: fit the autoencoder on train, validate on val, log losses; then,
 if enabled, fine-tune it with a clustering layer (IDEC). The machine that trained it is
-recorded beside the losses: the model's bytes depend on its CPU."""
+recorded beside the losses: the model's bytes depend on its CPU and on the threads
+TensorFlow splits its work between (``threads``; null: every CPU the process may use)."""
 
-from fashion_clustering.autoencoder import (
+from fashion_clustering.representation.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
 )
-from fashion_clustering.clustering_layer import ClusteringLayerConfig, fine_tune
-from fashion_clustering.dataset import load_split
+from fashion_clustering.data.dataset import load_split
 from fashion_clustering.files import atomic_path, write_json
-from fashion_clustering.machine import MACHINE_FILE, describe_training_machine
+from fashion_clustering.machine import MACHINE_FILE, available_cpus, describe_training_machine
 from fashion_clustering.params import Section
+from fashion_clustering.representation.clustering_layer import ClusteringLayerConfig, fine_tune
+from fashion_clustering.representation.views import ViewsConfig
 from fashion_clustering.stage import run_stage
-from fashion_clustering.views import ViewsConfig
 
 
 def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
@@ -19,7 +20,8 @@ def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
         architecture, training = AutoencoderConfig.from_params(p), TrainingConfig.from_params(p)
         views = ViewsConfig.from_params(p.section("views"))
         clustering = ClusteringLayerConfig.from_params(p.section("clustering"))
-    seed_everything(training.seed)
+    threads = training.threads or available_cpus()
+    seed_everything(training.seed, threads)
     x_train, _ = load_split(prepared_dir, "train")
     x_val, _ = load_split(prepared_dir, "val")
     autoencoder, _ = build_autoencoder(architecture)
@@ -30,7 +32,7 @@ def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
     with atomic_path(log_dir) as tmp:
         live = Live(str(tmp), dvcyaml=False, save_dvc_exp=False)
         train_autoencoder(autoencoder, x_train, x_val, training, [DVCLiveCallback(live=live)], views)
-        write_json(tmp / MACHINE_FILE, describe_training_machine())
+        write_json(tmp / MACHINE_FILE, describe_training_machine(threads))
     if clustering.enabled:
         fine_tune(autoencoder, x_train, clustering, training.batch_size, training.seed)
     save_model(autoencoder, model_file)

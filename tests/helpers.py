@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from fashion_clustering.dataset import SPLITS, load_split
+from fashion_clustering.data.dataset import SPLITS, load_split
+from fashion_clustering.data.idx import encode_idx
+from fashion_clustering.evaluation.metrics import clustering_scores
 from fashion_clustering.files import load_arrays
-from fashion_clustering.idx import encode_idx
-from fashion_clustering.metrics import clustering_scores
 
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"

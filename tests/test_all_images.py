@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from fashion_clustering.all_images import score_all_images
-from fashion_clustering.autoencoder import AutoencoderConfig, build_autoencoder, save_model, seed_everything
-from fashion_clustering.clustering import GmmConfig, KMeansConfig
-from fashion_clustering.exact_encoder import load_exact_encoder
+from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig
+from fashion_clustering.evaluation.all_images import score_all_images
+from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder, save_model, seed_everything
+from fashion_clustering.representation.exact_encoder import load_exact_encoder
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")

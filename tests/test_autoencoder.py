@@ -14,7 +14,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from fashion_clustering.autoencoder import (
+from fashion_clustering.representation.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, encode, load_encoder, save_model,
     seed_everything, train_autoencoder,
 )
@@ -277,10 +277,11 @@ TRAIN_ON_ROWS = textwrap.dedent("""
     import numpy as np
     if sys.argv[1:] == ["unpinned"]:  # imported first, TensorFlow keeps its own pool sizes
         import tensorflow
-    from fashion_clustering.autoencoder import (
+    from fashion_clustering.representation.autoencoder import (
         AutoencoderConfig, TrainingConfig, build_autoencoder, seed_everything, train_autoencoder)
 
-    seed_everything(0)
+    threads = [int(a.split("=")[1]) for a in sys.argv[1:] if a.startswith("threads=")]
+    seed_everything(0, *threads)
     autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 10, [500, 500, 2000], [8]))
     x = np.random.default_rng(0).random((4000, 784), dtype=np.float32)
     train_autoencoder(autoencoder, x[:3500], x[3500:], TrainingConfig(1, 256, 1e-3, None, 0), [])
@@ -308,9 +309,20 @@ def test_training_does_not_depend_on_the_cpus_it_may_use():
     assert trained_weights_digest(one, "unpinned") != trained_weights_digest(two, "unpinned")
 
 
+def test_the_thread_count_decides_the_model_not_the_cpus():
+    """``train_autoencoder.threads``: one thread on two CPUs trains what one thread trains on
+    one CPU, and another model than the default two threads."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        pytest.fail("this test needs two CPUs: it compares a run on one with a run on two")
+    one_thread = trained_weights_digest(set(cpus[:2]), "threads=1")
+    assert one_thread == trained_weights_digest({cpus[0]}, "threads=1")
+    assert one_thread != trained_weights_digest(set(cpus[:2]), "threads=2")
+
+
 TRAIN_ONE_EPOCH = textwrap.dedent("""
     import numpy as np
-    from fashion_clustering.autoencoder import (
+    from fashion_clustering.representation.autoencoder import (
         AutoencoderConfig, TrainingConfig, build_autoencoder, seed_everything, train_autoencoder)
 
     seed_everything(0)

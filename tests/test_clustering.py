@@ -6,12 +6,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fashion_clustering.clustering import (
+from fashion_clustering.clustering.fit import (
     GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_assignments, save_model,
 )
 from fashion_clustering.errors import PipelineError
+from fashion_clustering.evaluation.metrics import cluster_accuracy
 from fashion_clustering.files import load_arrays
-from fashion_clustering.metrics import cluster_accuracy
 
 KMEANS = KMeansConfig(n_clusters=3, n_init=1, max_iter=100, tol=1e-4, seed=0)
 GMM = GmmConfig(n_components=3, covariance_type="full", n_init=1, max_iter=100, tol=1e-3,

@@ -8,11 +8,11 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.mixture import GaussianMixture
 
-from fashion_clustering.autoencoder import (
+from fashion_clustering.representation.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, encode, save_model, seed_everything,
     train_autoencoder,
 )
-from fashion_clustering.clustering_layer import (
+from fashion_clustering.representation.clustering_layer import (
     Centres, ClusteringLayerConfig, fine_tune, initial_centres, soft_assignments, target_distribution,
 )
 from fashion_clustering.errors import PipelineError

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from fashion_clustering.dataset import (
+from fashion_clustering.data.dataset import (
     SPLITS, class_counts, load_split, prepare, save_splits, scale_pixels, split_train_val,
     stratified_subsample,
 )
+from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.idx import CLASS_NAMES
 
 from helpers import (
     TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, tiny_arrays, tiny_idx_bytes, write_files,

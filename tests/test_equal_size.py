@@ -7,9 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fashion_clustering.clustering import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
-from fashion_clustering.equal_size import equal_mass_log_weights
-from fashion_clustering.metrics import cluster_accuracy
+from fashion_clustering.clustering.equal_size import equal_mass_log_weights
+from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
+from fashion_clustering.evaluation.metrics import cluster_accuracy
 
 GMM = GmmConfig(n_components=3, covariance_type="diag", n_init=5, max_iter=100, tol=1e-3,
                 reg_covar=1e-6, init_params="kmeans", seed=0, cluster_sizes="equal", size_tol=1e-4)

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from fashion_clustering.autoencoder import (
+from fashion_clustering.representation.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
 )
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.exact_encoder import (
+from fashion_clustering.representation.exact_encoder import (
     INPUT_BITS, IntegerKernel, exact_encode, exact_matmul, load_exact_encoder,
 )
 
@@ -73,7 +73,7 @@ def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(saved, rows):
 ENCODE_UNDER_KERNEL = textwrap.dedent("""
     import hashlib, sys
     import numpy as np
-    from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
+    from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
     rows = np.random.default_rng(0).random((64, 784), dtype=np.float32)
     weights = np.random.default_rng(1).normal(size=(784, 500)).astype(np.float32)
     codes = exact_encode(load_exact_encoder(sys.argv[1]), rows, batch_size=64)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fashion_clustering import fetch
+from fashion_clustering.data import fetch
+from fashion_clustering.data.fetch import fetch_dataset
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.fetch import fetch_dataset
 
 from helpers import RAW_NAMES, gzip_bytes, sha256_of, tiny_idx_bytes, tree_snapshot, write_files
 

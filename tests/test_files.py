@@ -371,6 +371,17 @@ def test_read_pickle_missing_or_corrupt(tmp_path):
         read_pickle(tmp_path / "bad.pkl", "run dvc repro")
 
 
+def test_read_pickle_of_a_class_from_a_moved_module(tmp_path):
+    """A model pickled before the package was grouped into folders names its class's old
+    module (``fashion_clustering.equal_size``): one line that says to rerun, not a traceback."""
+    from fashion_clustering.files import read_pickle
+
+    (tmp_path / "old.pkl").write_bytes(b"cfashion_clustering.equal_size\nEqualSizeKMeans\n)\x81.")
+    with pytest.raises(PipelineError, match=r"old.pkl: not a readable pickled model \(No module "
+                                            r"named 'fashion_clustering.equal_size'\); run dvc repro$"):
+        read_pickle(tmp_path / "old.pkl", "run dvc repro")
+
+
 def test_an_output_inside_another_outputs_directory_is_in_place_at_once(tmp_path):
     """A figure written into a report directory under construction can be read back at once
     (to embed it in a PDF); the directory itself still waits for the stage to succeed."""

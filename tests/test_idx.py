@@ -5,8 +5,8 @@ import struct
 import numpy as np
 import pytest
 
+from fashion_clustering.data.idx import encode_idx, load_images_and_labels, parse_idx, read_idx
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.idx import encode_idx, load_images_and_labels, parse_idx, read_idx
 
 from helpers import tiny_split
 

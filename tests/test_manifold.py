@@ -5,12 +5,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from fashion_clustering.clustering import KMeansConfig, fit_kmeans
+from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.manifold import (
+from fashion_clustering.representation.manifold import (
     NeighbourEmbedding, UmapConfig, embed_codes, fit_umap, load_manifold, nearest, save_manifold,
 )
-from fashion_clustering.metrics import cluster_accuracy
+from fashion_clustering.evaluation.metrics import cluster_accuracy
 
 # umap-learn's notice that a seed makes it single-threaded: expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.metrics import (
+from fashion_clustering.evaluation.metrics import (
     cluster_accuracy, clustering_scores, contingency, match_clusters, matched_predictions,
 )
 

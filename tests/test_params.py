@@ -4,15 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from fashion_clustering.autoencoder import AutoencoderConfig, TrainingConfig
-from fashion_clustering.clustering import GmmConfig, KMeansConfig
-from fashion_clustering.clustering_layer import ClusteringLayerConfig
-from fashion_clustering.dataset import PreprocessConfig
+from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig
+from fashion_clustering.data.dataset import PreprocessConfig
+from fashion_clustering.data.fetch import FetchConfig
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.fetch import FetchConfig
-from fashion_clustering.manifold import EncodeConfig, UmapConfig
 from fashion_clustering.params import Section, declared_sections, load_params
-from fashion_clustering.views import ViewsConfig
+from fashion_clustering.representation.autoencoder import AutoencoderConfig, TrainingConfig
+from fashion_clustering.representation.clustering_layer import ClusteringLayerConfig
+from fashion_clustering.representation.manifold import EncodeConfig, UmapConfig
+from fashion_clustering.representation.views import ViewsConfig
 
 PROJECT_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 PROJECT_PIPELINE = PROJECT_PARAMS.with_name("dvc.yaml")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import PROJECT_ROOT
-from fashion_clustering.dataset import SPLITS
+from fashion_clustering.data.dataset import SPLITS
 from fashion_clustering.scratch import git_commit, scratch_project
 from helpers import outputs_snapshot, recomputed_scores, stand_in_outputs
 
@@ -75,7 +75,7 @@ def reproduced(tiny_project, tool_env) -> tuple[Path, str]:
 def test_repro_is_complete_repeatable_and_quiet(reproduced, tool_env):
     tiny_project, output = reproduced
     # The pipeline's own lines and Keras' epoch lines, not TensorFlow's C++ banners.
-    assert "Epoch 2/2" in output and "fashion_clustering.autoencoder: training" in output
+    assert "Epoch 2/2" in output and "fashion_clustering.representation.autoencoder: training" in output
     assert "E0000" not in output and "absl::InitializeLog" not in output and "oneDNN" not in output
 
     check_scores(tiny_project)

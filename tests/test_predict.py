@@ -14,14 +14,14 @@ import pytest
 import yaml
 from PIL import Image, ImageDraw
 
-from fashion_clustering import cli
-from fashion_clustering.autoencoder import AutoencoderConfig, build_autoencoder, save_model
-from fashion_clustering.clustering import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_model as save_clusterer
+from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_model as save_clusterer
+from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.idx import encode_idx
-from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
-from fashion_clustering.manifold import UmapConfig, embed_codes, fit_umap, save_manifold
-from fashion_clustering.predict import picture_to_pixels, read_pixels
+from fashion_clustering.prediction import cli
+from fashion_clustering.prediction.predict import picture_to_pixels, read_pixels
+from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder, save_model
+from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
+from fashion_clustering.representation.manifold import UmapConfig, embed_codes, fit_umap, save_manifold
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning"),
@@ -196,7 +196,7 @@ def test_predict_imports_neither_tensorflow_nor_numba(workspace, tmp_path):
 
     root, *_ = workspace
     np.save(tmp_path / "two.npy", garments(2, seed=6))
-    script = ("import sys\nfrom fashion_clustering import cli\nstatus = cli.main(['predict', sys.argv[1]])\n"
+    script = ("import sys\nfrom fashion_clustering.prediction import cli\nstatus = cli.main(['predict', sys.argv[1]])\n"
               "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', 'umap', 'numba'}))\n"
               "sys.exit(status)")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "two.npy")], cwd=root,

@@ -8,9 +8,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from fashion_clustering.dataset import class_counts, prepare
+from fashion_clustering.data.dataset import class_counts, prepare
+from fashion_clustering.data.fetch import OFFICIAL_SHA256, fetch_dataset
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.fetch import OFFICIAL_SHA256, fetch_dataset
 
 pytestmark = pytest.mark.real_data
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_clustering.fetch import OFFICIAL_SHA256
-from fashion_clustering.idx import CLASS_NAMES
+from fashion_clustering.data.fetch import OFFICIAL_SHA256
+from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.methods import METHODS
 from fashion_clustering.params import load_params
-from fashion_clustering.report_content import (
+from fashion_clustering.report.content import (
     ReportConfig, Run, cluster_rows, compose, gallery_indices, largest_confusions, layer_rows,
     make_figures, per_class_sample, ranked_methods, training_extras,
 )
-from fashion_clustering.report_document import Document, Figure, Paragraph, Section, Table, to_markdown, write_pdf
+from fashion_clustering.report.document import Document, Figure, Paragraph, Section, Table, to_markdown, write_pdf
 
 from conftest import PROJECT_ROOT
 
@@ -91,7 +91,7 @@ def scores_of(rng) -> dict:
 
 @pytest.fixture(scope="module")
 def run() -> Run:
-    from fashion_clustering.autoencoder import AutoencoderConfig, build_autoencoder
+    from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder
 
     rng = np.random.default_rng(0)
     y_train, y_test = np.repeat(np.arange(10), 8), np.repeat(np.arange(10), 6)

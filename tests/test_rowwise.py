@@ -7,7 +7,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.mixture._gaussian_mixture import _estimate_log_gaussian_prob
 
-from fashion_clustering.rowwise import (
+from fashion_clustering.clustering.rowwise import (
     RowwiseGaussianMixture, RowwiseKMeans, log_gaussian_densities, row_products, squared_distances,
 )
 

@@ -21,30 +21,45 @@ STAGES = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["stages"]
 PARAM_STAGES = [name for name, stage in STAGES.items() if stage.get("params")]
 
 
+def _module_files(module: str) -> set[str]:
+    """The files that importing the package's ``module`` (dotted) runs: the module, or a
+    subpackage's ``__init__.py``, and the ``__init__.py`` of every package above it."""
+    parts = module.split(".")
+    files = {"/".join(parts[:i]) + "/__init__.py" for i in range(1, len(parts))}
+    path = PROJECT_ROOT.joinpath(*parts)
+    if path.with_suffix(".py").is_file():
+        return files | {"/".join(parts) + ".py"}
+    if (path / "__init__.py").is_file():
+        return files | {"/".join(parts) + "/__init__.py"}
+    return set()
+
+
 def package_imports(path: Path) -> set[str]:
-    """The package's modules that the file at ``path`` imports, anywhere in it (lazy imports
-    run too), as paths relative to the project."""
-    modules = set()
+    """The package's files that the file at ``path`` runs by its imports, anywhere in it
+    (lazy imports run too), as paths relative to the project."""
+    here = path.relative_to(PROJECT_ROOT).parts[:-1]  # the package a relative import starts from
+    files = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom):
-            if node.level == 1 or node.module == PACKAGE:  # from .x import / from . import x
-                base = [node.module] if node.module and node.level else [a.name for a in node.names]
-            elif node.module and node.module.startswith(PACKAGE + "."):
-                base = [node.module.split(".")[1]]
+            if node.level:
+                base = ".".join((*here[:len(here) - node.level + 1], *filter(None, [node.module])))
             else:
+                base = node.module or ""
+            if base != PACKAGE and not base.startswith(PACKAGE + "."):
                 continue
+            files |= _module_files(base)
+            for alias in node.names:  # from package import module
+                files |= _module_files(f"{base}.{alias.name}")
         elif isinstance(node, ast.Import):
-            base = [a.name.split(".")[1] for a in node.names if a.name.startswith(PACKAGE + ".")]
-        else:
-            continue
-        modules.update(f"{PACKAGE}/{name}.py" for name in base
-                       if (PROJECT_ROOT / PACKAGE / f"{name}.py").is_file())
-    return modules
+            for alias in node.names:
+                if alias.name.startswith(PACKAGE + "."):
+                    files |= _module_files(alias.name)
+    return files
 
 
 def code_closure(script: str) -> set[str]:
-    """The script, and every package module it runs: its imports, theirs, and the package's
-    ``__init__.py``, which importing any module runs."""
+    """The script, and every package file it runs: its imports, theirs, and the
+    ``__init__.py`` of each package on the way."""
     found, todo = set(), [script]
     while todo:
         path = todo.pop()
@@ -66,9 +81,12 @@ def test_stage_lists_exactly_the_code_it_runs(name):
 def test_import_scan_sees_every_form():
     """The scan must not miss an import form the code uses, or the test above would pass."""
     assert package_imports(PROJECT_ROOT / "stages/train_autoencoder.py") >= {
-        f"{PACKAGE}/autoencoder.py", f"{PACKAGE}/stage.py"}
-    assert package_imports(PROJECT_ROOT / PACKAGE / "report.py") == {
-        f"{PACKAGE}/figures.py", f"{PACKAGE}/idx.py", f"{PACKAGE}/metrics.py"}
+        f"{PACKAGE}/representation/__init__.py", f"{PACKAGE}/representation/autoencoder.py",
+        f"{PACKAGE}/stage.py"}
+    assert package_imports(PROJECT_ROOT / PACKAGE / "evaluation/cluster_classes.py") == {
+        f"{PACKAGE}/__init__.py", f"{PACKAGE}/evaluation/__init__.py",
+        f"{PACKAGE}/evaluation/figures.py", f"{PACKAGE}/evaluation/metrics.py",
+        f"{PACKAGE}/data/__init__.py", f"{PACKAGE}/data/idx.py"}
 
 
 def load_stage_module(name: str):

@@ -16,13 +16,13 @@ import pytest
 import yaml
 
 from conftest import PROJECT_ROOT, run_stage_script, stage_command
-from fashion_clustering import fetch
-from fashion_clustering.autoencoder import encode, load_encoder
-from fashion_clustering.dataset import SPLITS, load_split
-from fashion_clustering.exact_encoder import exact_encode, load_exact_encoder
+from fashion_clustering.data import fetch
+from fashion_clustering.data.dataset import SPLITS, load_split
 from fashion_clustering.files import load_arrays
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.quiet_tensorflow import TF_THREADS
+from fashion_clustering.representation.autoencoder import encode, load_encoder
+from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
 
 from helpers import (
     METHODS, outputs_snapshot, recomputed_scores, sha256_of, stand_in_outputs, tiny_idx_bytes, tree_snapshot,
@@ -138,7 +138,7 @@ def test_bad_umap_metric_fails_before_encoding(copy_of_run, run_script, monkeypa
     def not_yet(*args, **kwargs):
         raise AssertionError("the model was loaded before the params were checked")
 
-    monkeypatch.setattr("fashion_clustering.exact_encoder.load_exact_encoder", not_yet)
+    monkeypatch.setattr("fashion_clustering.representation.exact_encoder.load_exact_encoder", not_yet)
     line = fails_in_one_line_touching_nothing(copy_of_run, "encode", run_script)
     assert line == ("error: params.yaml: encode.umap.metric must be one of 'euclidean', 'manhattan', "
                     "got 'euclidian'")

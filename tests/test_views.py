@@ -6,13 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from fashion_clustering.autoencoder import (
+from fashion_clustering.representation.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, encode, save_model, seed_everything,
     train_autoencoder,
 )
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.params import Section
-from fashion_clustering.views import ViewsConfig, build_augmenter, nt_xent
+from fashion_clustering.representation.views import ViewsConfig, build_augmenter, nt_xent
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")

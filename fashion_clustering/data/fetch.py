@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .errors import PipelineError
-from .files import atomic_path
-from .params import Section
+from ..errors import PipelineError
+from ..files import atomic_path
+from ..params import Section
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PipelineError
+from ..errors import PipelineError
 
 UBYTE = 0x08
 SIDE = 28

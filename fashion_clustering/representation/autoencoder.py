@@ -19,7 +19,7 @@ deviation is added to its input while training (never when encoding), and it lea
 reconstruct the clean image.
 
 TensorFlow is imported on first use, with its C++ start-up banners hidden (see
-:mod:`.quiet_tensorflow`).
+:mod:`..quiet_tensorflow`).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import PipelineError
-from .params import Section
-from .files import write_zip
-from .idx import N_PIXELS, SIDE
-from .quiet_tensorflow import import_tensorflow
+from ..data.idx import N_PIXELS, SIDE
+from ..errors import PipelineError
+from ..files import write_zip
+from ..params import Section
+from ..quiet_tensorflow import TF_THREADS, import_tensorflow
 from .views import ViewsConfig, view_consistent
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class TrainingConfig:
     early_stopping_patience: int | None
     seed: int
     learning_rate_schedule: str = "constant"
+    threads: int | None = TF_THREADS  # TensorFlow's pools; None: every CPU the process may use
 
     @classmethod
     def from_params(cls, p: Section) -> "TrainingConfig":
@@ -84,19 +85,22 @@ class TrainingConfig:
             early_stopping_patience=p.integer("early_stopping_patience", minimum=1, optional=True),
             seed=p.integer("seed", minimum=0),
             learning_rate_schedule=p.choice("learning_rate_schedule", LEARNING_RATE_SCHEDULES),
+            threads=p.integer("threads", minimum=1, optional=True),
         )
 
 
 def _keras():
-    """Keras, with TensorFlow imported quietly (see :mod:`.quiet_tensorflow`)."""
+    """Keras, with TensorFlow imported quietly (see :mod:`..quiet_tensorflow`)."""
     import_tensorflow()
     import keras
 
     return keras
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic."""
+def seed_everything(seed: int, threads: int = TF_THREADS) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic; if
+    TensorFlow is not imported yet, with pools of ``threads`` threads."""
+    import_tensorflow(threads)
     keras = _keras()
     import tensorflow as tf
 

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 
-from .errors import PipelineError
+from ..errors import PipelineError
 from .rowwise import RowwiseGaussianMixture, squared_distances
 
 

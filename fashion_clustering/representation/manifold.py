@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import RUN_PIPELINE, PipelineError
-from .files import read_pickle, write_pickle
-from .quiet_tensorflow import import_tensorflow
-from .params import Section
+from ..errors import RUN_PIPELINE, PipelineError
+from ..files import read_pickle, write_pickle
+from ..params import Section
+from ..quiet_tensorflow import import_tensorflow
 
 log = logging.getLogger(__name__)
 

@@ -19,15 +19,15 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .dataset import scale_pixels
-from .errors import RUN_PIPELINE, PipelineError
-from .exact_encoder import ExactEncoder, exact_encode, load_exact_encoder
-from .fetch import gunzip
-from .files import read_json, read_pickle
-from .idx import N_PIXELS, SIDE, parse_idx
-from .manifold import NeighbourEmbedding, embed_codes, load_manifold
-from .methods import METHODS, ON_FEATURES
-from .report import UNMATCHED
+from ..data.dataset import scale_pixels
+from ..data.fetch import gunzip
+from ..data.idx import N_PIXELS, SIDE, parse_idx
+from ..errors import RUN_PIPELINE, PipelineError
+from ..evaluation.cluster_classes import UNMATCHED
+from ..files import read_json, read_pickle
+from ..methods import METHODS, ON_FEATURES
+from ..representation.exact_encoder import ExactEncoder, exact_encode, load_exact_encoder
+from ..representation.manifold import NeighbourEmbedding, embed_codes, load_manifold
 
 NPY_MAGIC = b"\x93NUMPY"
 GZIP_MAGIC = b"\x1f\x8b"

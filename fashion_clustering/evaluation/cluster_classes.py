@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.idx import CLASS_NAMES
 from .figures import pyplot, save_figure
-from .idx import CLASS_NAMES
 from .metrics import match_clusters, matched_predictions
 
 UNMATCHED = "(unmatched cluster)"

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from .errors import PipelineError
-from .files import load_arrays, save_arrays
+from ..errors import PipelineError
+from ..files import load_arrays, save_arrays
+from ..params import PARAMS_FILE, Section
 from .idx import CLASS_NAMES, load_images_and_labels
-from .params import PARAMS_FILE, Section
 
 SPLITS = ("train", "val", "test")
 RAW_FILES = {

@@ -9,8 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .files import atomic_path
-from .idx import CLASS_NAMES, IMAGE_SHAPE
+from ..data.idx import CLASS_NAMES, IMAGE_SHAPE
+from ..files import atomic_path
 
 
 def pyplot():

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence, Union
 
-from .files import atomic_path
+from ..files import atomic_path
 
 # A fixed creation date (fpdf2 would write the current time) keeps the PDF byte-stable.
 PDF_DATE = datetime.datetime(1980, 1, 1, tzinfo=datetime.timezone.utc)

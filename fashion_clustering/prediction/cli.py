@@ -13,9 +13,9 @@ import json
 import sys
 from typing import Sequence
 
-from .errors import PipelineError
-from .methods import METHODS
-from .params import Section
+from ..errors import PipelineError
+from ..methods import METHODS
+from ..params import Section
 from .predict import HOW_PICTURES_ARE_CONVERTED, assign, load_models, read_pixels
 
 COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "error")

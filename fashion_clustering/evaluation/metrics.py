@@ -10,7 +10,7 @@ from sklearn.metrics import (
     normalized_mutual_info_score,
 )
 
-from .errors import PipelineError
+from ..errors import PipelineError
 
 
 def contingency(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .clustering import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
-from .manifold import UmapConfig, fit_umap
-from .exact_encoder import ExactEncoder, exact_encode
+from ..clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
+from ..representation.exact_encoder import ExactEncoder, exact_encode
+from ..representation.manifold import UmapConfig, fit_umap
 from .metrics import clustering_scores
 
 

@@ -10,19 +10,19 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .autoencoder import load_autoencoder
-from .dataset import SPLITS, load_split
-from .errors import RUN_PIPELINE, PipelineError
-from .fetch import OFFICIAL_SHA256
-from .figures import image_grid, loss_figure, map_figure, save_figure
-from .files import load_arrays, read_json, read_pickle
-from .quiet_tensorflow import import_tensorflow
-from .idx import CLASS_NAMES, IMAGE_SHAPE
-from .machine import MACHINE_FILE
-from .methods import METHODS, ON_FEATURES
-from .params import Section, load_params
-from .report import UNMATCHED, confusion_counts
-from .report_document import Document, Figure, Paragraph, Section as DocSection, Table
+from ..data.dataset import SPLITS, load_split
+from ..data.fetch import OFFICIAL_SHA256
+from ..data.idx import CLASS_NAMES, IMAGE_SHAPE
+from ..errors import RUN_PIPELINE, PipelineError
+from ..evaluation.cluster_classes import UNMATCHED, confusion_counts
+from ..evaluation.figures import image_grid, loss_figure, map_figure, save_figure
+from ..files import load_arrays, read_json, read_pickle
+from ..machine import MACHINE_FILE
+from ..methods import METHODS, ON_FEATURES
+from ..params import Section, load_params
+from ..quiet_tensorflow import import_tensorflow
+from ..representation.autoencoder import load_autoencoder
+from .document import Document, Figure, Paragraph, Section as DocSection, Table
 
 FIGURES = "figures"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .idx import IMAGE_SHAPE, N_PIXELS
-from .params import Section
+from ..data.idx import IMAGE_SHAPE, N_PIXELS
+from ..params import Section
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..errors import PipelineError
+from ..files import atomic_path, save_arrays
+from ..params import Section
 from .equal_size import EqualSizeGaussianMixture, EqualSizeKMeans
 from .rowwise import RowwiseGaussianMixture, RowwiseKMeans
-from .errors import PipelineError
-from .params import Section
-from .files import atomic_path, save_arrays
 
 log = logging.getLogger(__name__)
 

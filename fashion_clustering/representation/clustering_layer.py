@@ -28,8 +28,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
+from ..params import Section
 from .autoencoder import encode
-from .params import Section
 
 log = logging.getLogger(__name__)
 

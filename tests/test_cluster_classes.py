@@ -4,8 +4,8 @@ import time
 
 import numpy as np
 
-from fashion_clustering.idx import CLASS_NAMES
-from fashion_clustering.report import UNMATCHED, cluster_class_names, confusion_counts, confusion_csv, write_confusion_png
+from fashion_clustering.data.idx import CLASS_NAMES
+from fashion_clustering.evaluation.cluster_classes import UNMATCHED, cluster_class_names, confusion_counts, confusion_csv, write_confusion_png
 
 Y_TRUE = np.repeat(np.arange(10), 3).astype(np.uint8)       # 30 rows, 3 per class
 PERMUTATION = np.array([4, 2, 9, 0, 1, 3, 8, 5, 7, 6])

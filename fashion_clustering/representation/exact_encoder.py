@@ -30,8 +30,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import PipelineError
-from .idx import N_PIXELS
+from ..data.idx import N_PIXELS
+from ..errors import PipelineError
 
 INPUT_BITS = 24
 WEIGHT_BITS = 53 - INPUT_BITS

@@ -1,0 +1,1 @@
+"""Scoring clusters against the classes: ACC, NMI, ARI (``metrics``), clusters named by classes and confusion matrices (``cluster_classes``), their figures, and the papers' 70k protocol (``all_images``)."""
