@@ -253,11 +253,11 @@ def test_params_file_missing_or_not_a_mapping(tmp_path):
 KMEANS = {"n_clusters": 10, "n_init": 3, "max_iter": 200, "tol": 1.0e-4, "seed": 7}
 GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 100, "tol": 1e-3,
        "reg_covar": 1e-6, "init_params": "k-means++", "seed": 1, "cluster_sizes": "equal",
-       "size_tol": 1e-3}
+       "size_tol": 1e-3, "start": "both", "standardize": True}
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
-               "input_noise": 0.25, "learning_rate_schedule": "cosine"}
+               "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": None}
 PREPROCESS = {"val_fraction": 0.25, "seed": 2, "max_train_images": None, "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
          "base_url": "https://example.org/fashion", "timeout_seconds": 5}
@@ -290,7 +290,7 @@ def test_gmm_config():
     config = GmmConfig.from_params(Section(GMM, "cluster_gmm"))
     assert config == GmmConfig(n_components=5, covariance_type="diag", n_init=2, max_iter=100,
                                tol=1e-3, reg_covar=1e-6, init_params="k-means++", seed=1,
-                               cluster_sizes="equal", size_tol=1e-3)
+                               cluster_sizes="equal", size_tol=1e-3, start="both", standardize=True)
 
 
 def test_autoencoder_and_training_config():
@@ -300,7 +300,7 @@ def test_autoencoder_and_training_config():
         input_noise=0.25)
     assert TrainingConfig.from_params(p) == TrainingConfig(
         epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4,
-        learning_rate_schedule="cosine")
+        learning_rate_schedule="cosine", threads=None)
 
 
 def test_umap_config():
@@ -337,6 +337,8 @@ def test_encode_config(manifold, umap):
         (GmmConfig, "cluster_gmm", GMM, "init_params", "kmeans++"),
         (GmmConfig, "cluster_gmm", GMM, "cluster_sizes", "balanced"),
         (GmmConfig, "cluster_gmm", GMM, "size_tol", 0),
+        (GmmConfig, "cluster_gmm", GMM, "start", "kmeans"),
+        (TrainingConfig, "train_autoencoder", AUTOENCODER, "threads", 0),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "architecture", "rnn"),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "dense_units", [64, 0]),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate", 0),

@@ -96,12 +96,14 @@ class EqualSizeGaussianMixture(RowwiseGaussianMixture):
     """
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
-                 max_iter=100, n_init=1, init_params="kmeans", random_state=None, verbose=0,
-                 verbose_interval=10, size_tol=1e-4, size_max_iter=1000):
+                 max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
+                 precisions_init=None, random_state=None, verbose=0, verbose_interval=10,
+                 size_tol=1e-4, size_max_iter=1000):
         super().__init__(n_components, covariance_type=covariance_type, tol=tol,
                          reg_covar=reg_covar, max_iter=max_iter, n_init=n_init,
-                         init_params=init_params, random_state=random_state, verbose=verbose,
-                         verbose_interval=verbose_interval)
+                         init_params=init_params, weights_init=weights_init, means_init=means_init,
+                         precisions_init=precisions_init, random_state=random_state,
+                         verbose=verbose, verbose_interval=verbose_interval)
         self.size_tol = size_tol
         self.size_max_iter = size_max_iter
 

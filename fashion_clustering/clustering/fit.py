@@ -1,5 +1,6 @@
 """K-Means and Gaussian mixtures fitted on training rows only, applied to every split; on
-the features, optionally with clusters of equal size (:mod:`.equal_size`)."""
+the features, optionally with clusters of equal size (:mod:`.equal_size`), the mixture
+started from the K-Means clusters of the same features."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
+from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -27,6 +29,9 @@ log = logging.getLogger(__name__)
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 GMM_INITS = ("kmeans", "k-means++", "random", "random_from_data")
 CLUSTER_SIZES = ("equal", "free")
+# Where EM starts: from the clusters of the cluster_kmeans stage (one start), from n_init
+# starts drawn by init_params, or from both, the best objective winning.
+GMM_STARTS = ("kmeans_clusters", "restarts", "both")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class GmmConfig:
     seed: int
     cluster_sizes: str = "free"
     size_tol: float = 0.0
+    start: str = "restarts"
+    standardize: bool = False    # each feature scaled to unit variance on the training rows
 
     @classmethod
     def from_params(cls, p: Section) -> "GmmConfig":
@@ -75,6 +82,7 @@ class GmmConfig:
             n_init=p.integer("n_init", minimum=1), max_iter=p.integer("max_iter", minimum=1),
             tol=p.number("tol", minimum=0), reg_covar=p.number("reg_covar", minimum=0),
             init_params=p.choice("init_params", GMM_INITS), seed=p.integer("seed", minimum=0),
+            start=p.choice("start", GMM_STARTS), standardize=p.boolean("standardize"),
             **_size_settings(p),
         )
 
@@ -115,22 +123,24 @@ def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KM
     return model
 
 
-def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM") -> GaussianMixture:
-    """Fit a Gaussian mixture by EM, logging progress every ten iterations; with equal
-    cluster sizes, its weights are those that give every component 1/K of the training
-    mass."""
-    _check_fit_input(x, config.n_components, what)
-    if config.covariance_type not in COVARIANCE_TYPES:
-        raise PipelineError(f"{what}: covariance_type must be one of {COVARIANCE_TYPES}, "
-                            f"got {config.covariance_type!r}")
-    log.info("%s: fitting %d %s-covariance components%s on %d x %d rows (n_init=%d)",
-             what, config.n_components, config.covariance_type,
-             " of equal size" if config.cluster_sizes == "equal" else "", *x.shape, config.n_init)
-    start = time.perf_counter()
-    settings = dict(covariance_type=config.covariance_type, n_init=config.n_init,
-                    max_iter=config.max_iter, tol=config.tol, reg_covar=config.reg_covar,
-                    init_params=config.init_params, random_state=config.seed, verbose=2,
-                    verbose_interval=10)
+def gaussians_of_clusters(x: np.ndarray, labels: np.ndarray, n_components: int,
+                          covariance_type: str, reg_covar: float) -> dict[str, np.ndarray]:
+    """``weights_init``, ``means_init`` and ``precisions_init`` of a Gaussian mixture: each
+    cluster's share of the rows, mean and (floored) covariance, as EM's first M-step would
+    make them from responsibilities that are the clusters' one-hot labels."""
+    resp = np.zeros((len(x), n_components))
+    resp[np.arange(len(x)), labels] = 1.0
+    counts, means, covariances = _estimate_gaussian_parameters(x, resp, reg_covar, covariance_type)
+    precisions = (np.linalg.inv(covariances) if covariance_type in ("full", "tied")
+                  else 1.0 / covariances)
+    return {"weights_init": counts / len(x), "means_init": means, "precisions_init": precisions}
+
+
+def _fit_mixture(x: np.ndarray, config: GmmConfig, what: str, **start) -> GaussianMixture:
+    settings = dict(covariance_type=config.covariance_type, max_iter=config.max_iter,
+                    tol=config.tol, reg_covar=config.reg_covar, init_params=config.init_params,
+                    random_state=config.seed, verbose=2, verbose_interval=10,
+                    n_init=1 if start else config.n_init, **start)
     if config.cluster_sizes == "equal":
         model = EqualSizeGaussianMixture(config.n_components, size_tol=config.size_tol,
                                          size_max_iter=config.max_iter, **settings)
@@ -145,9 +155,45 @@ def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM") -> GaussianMixt
         vars(model).pop(attribute, None)
     if not model.converged_:
         log.warning("%s: EM did not converge in %d iterations", what, config.max_iter)
-    log.info("%s: %d EM iterations, lower bound %.6g, %.1f s", what, model.n_iter_,
-             model.lower_bound_, time.perf_counter() - start)
     return model
+
+
+def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM",
+            start_labels: np.ndarray | None = None) -> GaussianMixture | Pipeline:
+    """Fit a Gaussian mixture by EM, logging progress every ten iterations; with equal
+    cluster sizes, its weights are those that give every component 1/K of the training
+    mass. ``start``: from ``start_labels`` (the training rows' K-Means clusters: the free
+    energy of the mixture's own starts has preferred optima that merge classes K-Means keeps
+    apart), from its own restarts, or both, the best objective kept. With ``standardize``,
+    after a scaler fitted on the same rows, as K-Means sees them."""
+    _check_fit_input(x, config.n_components, what)
+    if config.covariance_type not in COVARIANCE_TYPES:
+        raise PipelineError(f"{what}: covariance_type must be one of {COVARIANCE_TYPES}, "
+                            f"got {config.covariance_type!r}")
+    if config.start != "restarts" and (start_labels is None or start_labels.shape != (len(x),)):
+        raise PipelineError(f"{what}: start {config.start!r} needs a cluster label for each of "
+                            f"the {len(x)} training rows")
+    log.info("%s: fitting %d %s-covariance components%s on %d x %d rows (start: %s)",
+             what, config.n_components, config.covariance_type,
+             " of equal size" if config.cluster_sizes == "equal" else "", *x.shape,
+             config.start if config.start != "restarts" else f"{config.n_init} restarts")
+    start_time = time.perf_counter()
+    scaler = StandardScaler().fit(x) if config.standardize else None
+    rows = scaler.transform(x) if scaler is not None else x
+    candidates = []
+    if config.start != "kmeans_clusters":
+        candidates.append(_fit_mixture(rows, config, what))
+    if config.start != "restarts":
+        candidates.append(_fit_mixture(rows, config, what, **gaussians_of_clusters(
+            rows, start_labels, config.n_components, config.covariance_type, config.reg_covar)))
+    # max keeps the first of equals: the restarts, as scikit-learn keeps its first best start.
+    model = max(candidates, key=lambda m: m.lower_bound_)
+    log.info("%s: %d EM iterations, objective %.6g%s, %.1f s", what, model.n_iter_,
+             model.lower_bound_, "" if len(candidates) == 1 else
+             f" (the {'restarts' if model is candidates[0] else 'K-Means start'} won: "
+             + ", ".join(f"{m.lower_bound_:.6g}" for m in candidates) + ")",
+             time.perf_counter() - start_time)
+    return model if scaler is None else make_pipeline(scaler, model)
 
 
 def save_model(model: Any, path: str | Path) -> None:

@@ -23,13 +23,15 @@ def score_all_images(
     """Scores of the three methods, each fitted on all rows of ``x`` and scored on them.
 
     The autoencoder is the pipeline's (fitted on the training split): only the UMAP step and
-    the clusterers see every image, as in N2D.
+    the clusterers see every image, as in N2D; the mixture starts from the K-Means clusters
+    of the same rows, as the pipeline's does.
     """
     features = exact_encode(encoder, x, batch_size)
     if umap is not None:
         features = fit_umap(features, umap).embedding
+    kmeans_labels = fit_kmeans(features, kmeans, "K-Means on all codes").predict(features)
     return {
         "baseline_kmeans": clustering_scores(y, fit_kmeans(x, baseline, "K-Means on all pixels").labels_),
-        "ae_kmeans": clustering_scores(y, fit_kmeans(features, kmeans, "K-Means on all codes").predict(features)),
-        "ae_gmm": clustering_scores(y, fit_gmm(features, gmm, "GMM on all codes").predict(features)),
+        "ae_kmeans": clustering_scores(y, kmeans_labels),
+        "ae_gmm": clustering_scores(y, fit_gmm(features, gmm, "GMM on all codes", kmeans_labels).predict(features)),
     }
