@@ -341,8 +341,9 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
              _settings(p["cluster_kmeans"], ("n_clusters", "cluster_sizes", "standardize", "n_init", "max_iter",
                                              "seed"))],
             [METHODS["ae_gmm"], manifold,
-             _settings(p["cluster_gmm"], ("n_components", "cluster_sizes", "covariance_type", "n_init",
-                                          "reg_covar", "max_iter", "seed"))],
+             _settings(p["cluster_gmm"], ("n_components", "cluster_sizes", "covariance_type", "start",
+                                          *(("n_init",) if p["cluster_gmm"]["start"] != "kmeans_clusters" else ()),
+                                          "standardize", "reg_covar", "max_iter", "seed"))],
         ]),
     ])
     results = [
