@@ -2,7 +2,8 @@
 say when an image is unlike all of them instead of forcing it into a cluster.
 
 Three scores, all from how the autoencoder reconstructs the image, each catching what the
-others miss (measured in ``benchmarks/results/exploration.md``, issue 21):
+others miss (measured by ``benchmarks/typicality_measures.py``; ``benchmarks/results/
+exploration.md``, issue 21):
 
 - ``error``: the mean squared reconstruction error. The decoder can only draw garments, so
   noise and checkerboards come back far off.
@@ -93,21 +94,22 @@ def typicality_scores(encoder: ExactEncoder, decoder: ExactDecoder, pixels: np.n
 
 @dataclass(frozen=True)
 class Calibration:
-    """The validation images' scores, and their standings (worst rank of the three), sorted."""
+    """The validation images' scores, and their standings (worst rank over the scores), sorted."""
 
-    scores: np.ndarray  # N × 3, each column sorted
+    scores: np.ndarray  # N × scores, each column sorted
     standings: np.ndarray  # N integers, sorted
 
 
 def _standings(scores: np.ndarray, sorted_scores: np.ndarray) -> np.ndarray:
     """Each row's worst rank: of its scores, the largest count of calibration scores at or
     below it. Integers, so comparisons of standings are exact."""
-    ranks = [np.searchsorted(sorted_scores[:, j], scores[:, j], side="right") for j in range(len(SCORES))]
+    ranks = [np.searchsorted(sorted_scores[:, j], scores[:, j], side="right") for j in range(scores.shape[1])]
     return np.maximum.reduce(ranks).astype(np.int64)
 
 
 def calibrate(scores: np.ndarray) -> Calibration:
-    """The calibration from the validation images' :func:`typicality_scores`."""
+    """The calibration from the validation images' :func:`typicality_scores` (or any
+    columns of scores, each the higher the less typical)."""
     if not len(scores):
         raise PipelineError("no validation images to calibrate typicality on: preprocess.val_fraction "
                             "leaves none")
