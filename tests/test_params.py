@@ -257,7 +257,7 @@ GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 10
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
-               "input_noise": 0.25, "learning_rate_schedule": "cosine"}
+               "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": 3}
 PREPROCESS = {"val_fraction": 0.25, "seed": 2, "max_train_images": None, "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
          "base_url": "https://example.org/fashion", "timeout_seconds": 5}
@@ -300,7 +300,7 @@ def test_autoencoder_and_training_config():
         input_noise=0.25)
     assert TrainingConfig.from_params(p) == TrainingConfig(
         epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4,
-        learning_rate_schedule="cosine")
+        learning_rate_schedule="cosine", threads=3)
 
 
 def test_umap_config():

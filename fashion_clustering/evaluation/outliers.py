@@ -1,9 +1,9 @@
-"""Images unlike Fashion-MNIST, made up to measure what the typicality flag catches: each
-kind is drawn the way Fashion-MNIST's images are (light on a black background, filling
-most of the 28×28 frame), so that only what it shows sets it apart, not its format.
+"""Images unlike Fashion-MNIST, made up to measure what the typicality flag catches, in
+Fashion-MNIST's format (28×28 grey levels; text and digits light on black, as garments
+are), so that only what they show sets them apart.
 
 Every kind is a seeded function of ``(n, seed)`` returning ``n`` float32 rows of 784 pixels
-in [0, 1], the same on every run.
+in [0, 1], the same on every run (text: with the same Pillow, whose default font it uses).
 """
 
 from __future__ import annotations
@@ -21,14 +21,24 @@ from ..data.idx import SIDE
 # Drawn at this many times the final size, then shrunk: anti-aliased strokes, as a scan has.
 OVERSAMPLE = 4
 CANVAS = SIDE * OVERSAMPLE
-# Digits fill this share of the frame's side (MNIST's: 20 of 28 pixels).
+# Digits are this share of the frame's side tall (MNIST's: 20 of 28 pixels), and this share
+# of their height wide.
 INK_BOX = 20 / 28
+DIGIT_WIDTH = 0.75
 # Widths of a digit's strokes, in final pixels (a thin pen to a marker).
 STROKE_WIDTHS = (1.0, 1.5, 2.0, 3.0)
+# A digit's slant (horizontal shift per height, either way) and its points' jitter (standard
+# deviation), as shares of its box.
+SLANT = 0.25
+JITTER = 0.02
 # Checkerboard squares, in pixels.
 SQUARE_SIDES = (1, 2, 3, 4, 7)
-# Characters of the made-up text.
+# Characters of the made-up text, lines of text (at least, at most), characters a line, and
+# the space between lines as a share of the font size.
 TEXT_CHARACTERS = string.ascii_letters + string.digits
+TEXT_LINES = (1, 3)
+LINE_CHARACTERS = (2, 5)
+LINE_SPACING = 0.25
 # Font sizes of the text, in final pixels.
 FONT_SIZES = (7, 9, 11, 14)
 # Points per quarter turn along a digit's arcs.
@@ -61,8 +71,9 @@ def checkerboards(n: int, seed: int) -> np.ndarray:
 
 
 def text(n: int, seed: int) -> np.ndarray:
-    """White random letters and digits on black: one to three lines of two to five
-    characters in Pillow's default font, at one of :data:`FONT_SIZES`."""
+    """White random letters and digits on black: :data:`TEXT_LINES` lines of
+    :data:`LINE_CHARACTERS` characters in Pillow's default font, at one of :data:`FONT_SIZES`,
+    at a random place where it fits in the frame."""
     from PIL import Image, ImageDraw, ImageFont
 
     rng = np.random.default_rng(seed)
@@ -70,13 +81,15 @@ def text(n: int, seed: int) -> np.ndarray:
     for i in range(n):
         size = FONT_SIZES[i % len(FONT_SIZES)] * OVERSAMPLE
         font = ImageFont.load_default(size=size)
-        lines = ["".join(rng.choice(list(TEXT_CHARACTERS), rng.integers(2, 6))) for _ in range(rng.integers(1, 4))]
+        lines = ["".join(rng.choice(list(TEXT_CHARACTERS), rng.integers(LINE_CHARACTERS[0], LINE_CHARACTERS[1] + 1)))
+                 for _ in range(rng.integers(TEXT_LINES[0], TEXT_LINES[1] + 1))]
+        content, spacing = "\n".join(lines), int(size * LINE_SPACING)
         canvas = Image.new("L", (CANVAS, CANVAS), 0)
         draw = ImageDraw.Draw(canvas)
-        x0, y0, x1, y1 = draw.multiline_textbbox((0, 0), "\n".join(lines), font=font, spacing=size // 4)
+        x0, y0, x1, y1 = draw.multiline_textbbox((0, 0), content, font=font, spacing=spacing)
         left, top = (int(rng.integers(0, max(CANVAS - extent, 0) + 1)) - start  # inside the frame if it fits
                      for start, extent in ((x0, x1 - x0), (y0, y1 - y0)))
-        draw.multiline_text((left, top), "\n".join(lines), fill=255, font=font, spacing=size // 4)
+        draw.multiline_text((left, top), content, fill=255, font=font, spacing=spacing)
         canvases.append(canvas)
     return _shrink(canvases)
 
@@ -113,13 +126,13 @@ def drawn_digits(n: int, seed: int) -> np.ndarray:
     box = CANVAS * INK_BOX
     canvases = []
     for i in range(n):
-        slant = rng.uniform(-0.25, 0.25)
+        slant = rng.uniform(-SLANT, SLANT)
         width = round(STROKE_WIDTHS[(i // 10) % len(STROKE_WIDTHS)] * OVERSAMPLE)
         canvas = Image.new("L", (CANVAS, CANVAS), 0)
         draw = ImageDraw.Draw(canvas)
         for stroke in DIGIT_STROKES[i % 10]:
-            points = np.asarray(stroke) + rng.normal(0, 0.02, (len(stroke), 2))
-            x = (points[:, 0] - 0.5 + slant * (0.5 - points[:, 1])) * box * 0.75 + CANVAS / 2
+            points = np.asarray(stroke) + rng.normal(0, JITTER, (len(stroke), 2))
+            x = (points[:, 0] - 0.5 + slant * (0.5 - points[:, 1])) * box * DIGIT_WIDTH + CANVAS / 2
             y = (points[:, 1] - 0.5) * box + CANVAS / 2
             draw.line(list(zip(x.tolist(), y.tolist())), fill=255, width=width, joint="curve")
         canvases.append(canvas)

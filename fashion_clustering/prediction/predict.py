@@ -147,7 +147,8 @@ class Models:
 
 def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_size: int, threshold: float,
                 methods: tuple[str, ...]) -> Models:
-    """Load the models ``methods`` need; a missing file fails naming it and how to make it."""
+    """Load the models ``methods`` need, and the autoencoder and calibration that typicality
+    needs whatever the methods; a missing file fails naming it and how to make it."""
     models_dir = Path(models_dir)
     clusterers = {method: read_pickle(models_dir / f"{method}.pkl", RUN_PIPELINE) for method in methods}
     model = models_dir / "autoencoder.keras"
