@@ -12,10 +12,10 @@ from fashion_clustering.stage import run_stage
 
 
 def main(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
-         assignments_dir: str, metrics_dir: str, report_dir: str) -> None:
+         assignments_dir: str, typicality_file: str, metrics_dir: str, report_dir: str) -> None:
     with Section.load("report") as p:
         config = ReportConfig.from_params(p)
-    run = load_run(raw_dir, prepared_dir, models_dir, features_file, assignments_dir, metrics_dir)
+    run = load_run(raw_dir, prepared_dir, models_dir, features_file, assignments_dir, typicality_file, metrics_dir)
     with atomic_path(report_dir) as tmp:
         figures = make_figures(run, config, tmp / FIGURES)
         relative = {name: path.relative_to(tmp) for name, path in figures.items()}

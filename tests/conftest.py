@@ -1,15 +1,22 @@
-"""Fixtures shared by the pipeline-level tests."""
+"""Fixtures shared by the pipeline-level tests, and small trained autoencoders of every
+architecture for the tests of their exact arithmetic."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import runpy
 import sys
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 import yaml
+
+from fashion_clustering.representation.autoencoder import (
+    AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,3 +78,29 @@ def run_script(capsys) -> Callable[..., tuple[int, str]]:
         return status, capsys.readouterr().err
 
     return run
+
+
+DENSE = AutoencoderConfig("dense", latent_dim=10, dense_units=[64, 32], conv_filters=[32])
+MODELS = {
+    "dense": DENSE,
+    "conv": AutoencoderConfig("conv", latent_dim=6, dense_units=[32], conv_filters=[4, 8]),
+    "conv-feature-map": AutoencoderConfig("conv", latent_dim=None, dense_units=[32], conv_filters=[4, 8, 8]),
+    "denoising": dataclasses.replace(DENSE, input_noise=0.3),
+}
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return np.random.default_rng(0).random((64, 784), dtype=np.float32)
+
+
+@pytest.fixture(scope="module", params=list(MODELS), ids=list(MODELS))
+def saved(request, rows, tmp_path_factory):
+    """``(Keras autoencoder, path where it is saved)`` after one epoch of training, so that
+    batch normalization's statistics are off their initial values."""
+    seed_everything(1)
+    autoencoder, _ = build_autoencoder(MODELS[request.param])
+    train_autoencoder(autoencoder, rows[:48], rows[48:], TrainingConfig(1, 16, 1e-3, None, 0), [])
+    path = tmp_path_factory.mktemp(request.param) / "model.keras"
+    save_model(autoencoder, str(path))
+    return autoencoder, path

@@ -113,9 +113,9 @@ def test_report_and_predict_answer_for_the_tiny_run(reproduced, tool_env, tmp_pa
             assert f"| {split} | {values} |" in report
     assert (project / "report/report.pdf").read_bytes()[:5] == b"%PDF-"
     figures = sorted((project / "report/figures").glob("*.png"))
-    assert len(figures) == 7 and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
+    assert len(figures) == 8 and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
 
-    # The real test images of the tiny run get the clusters the pipeline assigned them.
+    # The real test images of the tiny run get the clusters and typicality the pipeline gave them.
     with np.load(project / "data/prepared/test.npz") as prepared:
         np.save(tmp_path / "test.npy", prepared["x"])
         np.save(tmp_path / "one.npy", prepared["x"][7:8])
@@ -124,11 +124,14 @@ def test_report_and_predict_answer_for_the_tiny_run(reproduced, tool_env, tmp_pa
     rows = json.loads(result.stdout)
     assert "absl::InitializeLog" not in result.stderr and "oneDNN" not in result.stderr
     classes = json.loads((project / "metrics/cluster_classes.json").read_text())
+    with np.load(project / "data/typicality.npz") as typical:
+        expected_typicality = typical["test"].tolist()
     for method in METHODS:
         with np.load(project / f"data/assignments/{method}.npz") as assigned:
             expected = assigned["test"].tolist()
         mine = [row for row in rows if row["method"] == method]
         assert [row["cluster"] for row in mine] == expected + [expected[7]]
+        assert [row["typicality"] for row in mine] == expected_typicality + [expected_typicality[7]]
         assert all(row["class"] == classes[method][str(row["cluster"])] for row in mine)
 
 

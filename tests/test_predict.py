@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -17,9 +18,11 @@ from PIL import Image, ImageDraw
 from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_model as save_clusterer
 from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.errors import PipelineError
+from fashion_clustering.evaluation.typicality import calibrate, save_calibration, typicality_scores
 from fashion_clustering.prediction import cli
 from fashion_clustering.prediction.predict import picture_to_pixels, read_pixels
 from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder, save_model
+from fashion_clustering.representation.exact_decoder import load_exact_decoder
 from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
 from fashion_clustering.representation.manifold import UmapConfig, embed_codes, fit_umap, save_manifold
 
@@ -28,6 +31,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
 ]
 BATCH = 32
+THRESHOLD = 0.05
+PARAMS = {"encode": {"batch_size": BATCH}, "typicality": {"threshold": THRESHOLD}}
 
 
 def garments(n: int, seed: int) -> np.ndarray:
@@ -42,7 +47,8 @@ def garments(n: int, seed: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    """A workspace whose data/models and metrics/cluster_classes.json look like a run's."""
+    """A workspace whose data/models and metrics/cluster_classes.json look like a run's
+    (the typicality calibrated on the garments the models were fitted on)."""
     root = tmp_path_factory.mktemp("workspace")
     models = root / "data" / "models"
     x = garments(300, seed=0).reshape(300, 784) / np.float32(255)
@@ -57,11 +63,13 @@ def workspace(tmp_path_factory):
     save_clusterer(fit_kmeans(features, kmeans), models / "ae_kmeans.pkl")
     gmm = GmmConfig(3, "diag", 1, 50, 1e-3, 1e-6, "kmeans", 0)
     save_clusterer(fit_gmm(features, gmm), models / "ae_gmm.pkl")
+    decoder = load_exact_decoder(str(models / "autoencoder.keras"))
+    save_calibration(models / "typicality.npz", calibrate(typicality_scores(encoder, decoder, x, BATCH)))
     names = {"0": "Trouser", "1": "Bag", "2": "Dress"}
     (root / "metrics").mkdir()
     (root / "metrics" / "cluster_classes.json").write_text(json.dumps(
         {m: names for m in ("baseline_kmeans", "ae_kmeans", "ae_gmm")}))
-    (root / "params.yaml").write_text(yaml.safe_dump({"encode": {"batch_size": BATCH}}))
+    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
     return root, encoder, manifold
 
 
@@ -105,6 +113,23 @@ def test_predict_npy_and_idx_agree_with_the_pipelines_assignments(workspace, tmp
         assert all(r["class"] == {"0": "Trouser", "1": "Bag", "2": "Dress"}[str(r["cluster"])] for r in mine)
         assert all((r["probability"] is not None) == (method == "ae_gmm") for r in mine)
     assert all(0 < r["probability"] <= 1 for r in rows if r["method"] == "ae_gmm")
+    by_image = {}  # one typicality per image, whatever the method
+    for r in rows:
+        by_image.setdefault((r["source"], r["index"]), set()).add((r["typicality"], r["atypical"]))
+    assert len(by_image) == 12 and all(len(answers) == 1 for answers in by_image.values())
+    assert all(0 <= share <= 1 and flag == (share < THRESHOLD) for (share, flag), in by_image.values())
+
+
+def test_an_images_answer_is_the_same_alone_and_among_others(workspace, tmp_path, monkeypatch, capsys):
+    root, *_ = workspace
+    images = np.concatenate([garments(6, seed=7), np.random.default_rng(0).integers(0, 256, (2, 28, 28), np.uint8)])
+    np.save(tmp_path / "all.npy", images)
+    np.save(tmp_path / "one.npy", images[6:7])  # a noise image among garments, then alone
+    _, together, _ = run_cli(root, monkeypatch, capsys, "--format", "json", tmp_path / "all.npy")
+    _, alone, _ = run_cli(root, monkeypatch, capsys, "--format", "json", tmp_path / "one.npy")
+    drop = {"source", "index"}
+    expected = [{k: v for k, v in r.items() if k not in drop} for r in json.loads(together) if r["index"] == 6]
+    assert [{k: v for k, v in r.items() if k not in drop} for r in json.loads(alone)] == expected
 
 
 def silhouette(size=(150, 200), background="white", colour="black", mode="RGB") -> Image.Image:
@@ -139,6 +164,7 @@ def test_drawn_png_is_answered(workspace, tmp_path, monkeypatch, capsys):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["method"] for r in rows] == ["baseline_kmeans", "ae_kmeans", "ae_gmm"] * 2
     assert all(r["cluster"] in {"0", "1", "2"} and r["error"] == "" for r in rows)
+    assert all(re.fullmatch(r"[01]\.\d{4}", r["typicality"]) and r["atypical"] in {"true", "false"} for r in rows)
     assert [r["cluster"] for r in rows[:3]] == [r["cluster"] for r in rows[3:]]
 
 
@@ -153,7 +179,8 @@ def test_bad_files_get_error_rows_and_the_others_are_answered(workspace, tmp_pat
                              tmp_path / "missing.npy")
     assert status == 1
     lines = out.splitlines()
-    assert lines[0].split() == ["source", "index", "method", "cluster", "class", "probability", "error"]
+    assert lines[0].split() == ["source", "index", "method", "cluster", "class", "probability", "typicality",
+                                "atypical", "error"]
     body = lines[2:]
     assert len(body) == 4 + 2
     assert "corrupt.png: not a readable PNG, JPEG or BMP picture" in body[0]
@@ -180,12 +207,30 @@ def test_idx_of_labels_is_unsupported(tmp_path):
         read_pixels(tmp_path / "labels")
 
 
-def test_missing_models_say_to_run_the_pipeline(tmp_path, monkeypatch, capsys):
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"encode": {"batch_size": BATCH}}))
+def test_missing_models_say_to_run_the_pipeline(workspace, tmp_path, monkeypatch, capsys):
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(PARAMS))
     np.save(tmp_path / "good.npy", garments(1, seed=1))
     status, out, err = run_cli(tmp_path, monkeypatch, capsys, tmp_path / "good.npy")
     assert status == 1 and out == ""
     assert err.splitlines() == ["error: data/models/baseline_kmeans.pkl: not found; run `dvc repro` to make it"]
+    root, *_ = workspace
+    shutil.copytree(root / "data", tmp_path / "data")
+    (tmp_path / "data/models/typicality.npz").unlink()
+    status, out, err = run_cli(tmp_path, monkeypatch, capsys, "--classes", root / "metrics/cluster_classes.json",
+                               tmp_path / "good.npy")
+    assert status == 1 and out == ""
+    assert err.splitlines() == ["error: data/models/typicality.npz: not found; run `dvc repro` to make it"]
+
+
+@pytest.mark.parametrize("threshold", [1.5, -0.1, "high"])
+def test_a_bad_threshold_fails_in_one_line(workspace, tmp_path, monkeypatch, capsys, threshold):
+    root, *_ = workspace
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**PARAMS, "typicality": {"threshold": threshold}}))
+    np.save(tmp_path / "good.npy", garments(1, seed=1))
+    status, out, err = run_cli(root, monkeypatch, capsys, "--params", tmp_path / "params.yaml", tmp_path / "good.npy")
+    assert status == 1 and out == ""
+    assert err.splitlines() == [f"error: {tmp_path / 'params.yaml'}: typicality.threshold must be a number in "
+                                f"(0, 1), got {threshold!r}"]
 
 
 def test_predict_imports_neither_tensorflow_nor_numba(workspace, tmp_path):

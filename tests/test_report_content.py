@@ -14,8 +14,8 @@ from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.methods import METHODS
 from fashion_clustering.params import load_params
 from fashion_clustering.report.content import (
-    ReportConfig, Run, cluster_rows, compose, gallery_indices, largest_confusions, layer_rows,
-    make_figures, per_class_sample, ranked_methods, training_extras,
+    FLAGGED_SETS, ReportConfig, Run, cluster_rows, compose, gallery_indices, largest_confusions, layer_rows,
+    least_typical, make_figures, per_class_sample, ranked_methods, training_extras,
 )
 from fashion_clustering.report.document import Document, Figure, Paragraph, Section, Table, to_markdown, write_pdf
 
@@ -26,7 +26,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"),
 ]
 CONFIG = ReportConfig(samples_per_class=3, gallery_size=4, reconstructions_per_class=2, map_points=40,
-                      map_neighbors=5, confusions_named=2, dpi=40, seed=0)
+                      map_neighbors=5, confusions_named=2, least_typical=3, dpi=40, seed=0)
 SPLIT_NAMES = ("train", "val", "test")
 
 
@@ -35,6 +35,10 @@ def test_gallery_takes_the_most_typical_rows_of_each_cluster():
     closeness = np.array([[0.2, 0], [0, 0.9], [0.9, 0], [0.5, 0], [0, 0.1]])
     picked = gallery_indices(closeness, clusters, size=2)
     assert {c: rows.tolist() for c, rows in picked.items()} == {0: [2, 3], 1: [1, 4]}
+
+
+def test_least_typical_rows_come_first_ties_by_index():
+    assert least_typical(np.array([0.5, 0.0, 0.2, 0.0, 0.9]), 3).tolist() == [1, 3, 2]
 
 
 def test_per_class_sample_is_seeded_and_of_each_class():
@@ -109,6 +113,7 @@ def run() -> Run:
         test_features=rng.normal(size=(len(y_test), 3)).astype(np.float32), test_clusters=clusters,
         closeness={m: rng.random((len(y_test), 10)) for m in METHODS}, autoencoder=autoencoder,
         machine={"model": "AMD EPYC", "vector_extensions": ["avx2", "avx512f"], "cpus": 2, "tensorflow_threads": 2},
+        test_typicality=rng.random(len(y_test)), flagged={name: float(rng.random()) for name in FLAGGED_SETS},
     )
 
 
@@ -183,3 +188,13 @@ def test_the_architecture_names_the_machine_that_trained_the_model(written):
     text = (first / "report.md").read_text()
     assert "It was trained on AMD EPYC (avx2, avx512f), with 2 TensorFlow threads:" in text
     assert "any other image is placed at the mean of the embeddings of its 20 nearest training codes" in text
+
+
+def test_the_results_say_what_typicality_flags(run, written):
+    text = (written[0] / "report.md").read_text()
+    threshold = run.params["typicality"]["threshold"]
+    assert f"flags an image as atypical when its typicality is below {threshold}" in text
+    assert f"{run.flagged['test']:.1%} of the test images are flagged." in text
+    for name, title in FLAGGED_SETS.items():
+        assert f"| {title} | {run.flagged[name]:.1%} |" in text
+    assert "![Figure 11](figures/typicality.png)" in text

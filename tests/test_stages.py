@@ -18,6 +18,8 @@ import yaml
 from conftest import PROJECT_ROOT, run_stage_script, stage_command
 from fashion_clustering.data import fetch
 from fashion_clustering.data.dataset import SPLITS, load_split
+from fashion_clustering.evaluation.outliers import OUTLIERS
+from fashion_clustering.evaluation.typicality import load_calibration
 from fashion_clustering.files import load_arrays
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.quiet_tensorflow import TF_THREADS
@@ -99,6 +101,24 @@ def test_every_stage_runs_without_the_real_data(tiny_run):
     assert len(losses.splitlines()) == 1 + 2  # header and one row per epoch
     machine = json.loads((tiny_run / "metrics/train_autoencoder/machine.json").read_text())
     assert machine == {**describe_cpu(), "tensorflow_threads": TF_THREADS}
+
+
+def test_typicality_is_calibrated_and_measured_for_every_split(tiny_run):
+    shares = load_arrays(tiny_run / "data/typicality.npz", SPLITS)
+    assert {split: len(s) for split, s in shares.items()} == {"train": 160, "val": 40, "test": N_TEST}
+    assert all(((0 <= s) & (s <= 1)).all() for s in shares.values())
+    assert len(load_calibration(tiny_run / "data/models/typicality.npz").standings) == 40
+    metrics = json.loads((tiny_run / "metrics/typicality.json").read_text())
+    threshold = yaml.safe_load((tiny_run / "params.yaml").read_text())["typicality"]["threshold"]
+    assert metrics["threshold"] == threshold
+    assert set(metrics["flagged"]) == {*SPLITS, "test_turned", *OUTLIERS}
+    assert metrics["flagged"]["test"] == float((shares["test"] < threshold).mean())
+
+
+def test_bad_typicality_threshold_fails_in_one_line(copy_of_run, run_script):
+    set_params(copy_of_run, {"typicality": {"threshold": 1.5}})
+    line = fails_in_one_line_touching_nothing(copy_of_run, "typicality", run_script)
+    assert line == "error: params.yaml: typicality.threshold must be a number in (0, 1), got 1.5"
 
 
 def test_encode_without_manifold_gives_the_codes(tiny_run):
@@ -203,6 +223,7 @@ def fill_the_disk_at(monkeypatch, output: str) -> list[str]:
     ("train_autoencoder", "data/models/autoencoder.keras"),  # after metrics/train_autoencoder
     ("cluster_gmm", "data/assignments/ae_gmm.npz"),     # after data/models/ae_gmm.pkl
     ("evaluate", "metrics/evaluate.json"),              # after metrics/confusion
+    ("typicality", "metrics/typicality.json"),          # after data/models/typicality.npz, data/typicality.npz
 ])
 def test_full_disk_on_the_last_output_keeps_every_output(copy_of_run, run_script, monkeypatch,
                                                          stage, output):

@@ -39,8 +39,10 @@ def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], title: str
     plt = pyplot()
     n_cols = max(len(r) for r in rows)
     label_width = 1.6
+    # Room, in inches, for the column labels' lines after the first.
+    extra = 0.14 * max((label.count("\n") for label in column_labels), default=0) if column_labels else 0.0
     figure, axes = plt.subplots(len(rows), n_cols, squeeze=False,
-                                figsize=(label_width + 0.75 * n_cols, 0.5 + 0.8 * len(rows)))
+                                figsize=(label_width + 0.75 * n_cols, 0.5 + extra + 0.8 * len(rows)))
     for r, (images, label) in enumerate(zip(rows, row_labels)):
         for c in range(n_cols):
             ax = axes[r, c]
@@ -55,7 +57,7 @@ def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], title: str
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     figure.suptitle(title, fontsize=11)
     figure.subplots_adjust(left=label_width / figure.get_figwidth(), right=0.99, wspace=0.05,
-                           hspace=0.3 if column_labels else 0.1, top=1 - 0.45 / figure.get_figheight(),
+                           hspace=0.3 if column_labels else 0.1, top=1 - (0.45 + extra) / figure.get_figheight(),
                            bottom=0.02)
     return figure
 

@@ -14,11 +14,12 @@ import sys
 from typing import Sequence
 
 from ..errors import PipelineError
+from ..evaluation.typicality import read_threshold
 from ..methods import METHODS
 from ..params import Section
-from .predict import HOW_PICTURES_ARE_CONVERTED, assign, load_models, read_pixels
+from .predict import HOW_PICTURES_ARE_CONVERTED, assign, how_typical, load_models, read_pixels
 
-COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "error")
+COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "typicality", "atypical", "error")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
                     "models in data/models, its cluster names in metrics/cluster_classes.json). "
                     "One row per image and method: the source file and the image's index in it, "
                     "the cluster, the class the cluster was matched to on the training split, "
-                    "and for the GMM the membership probability. " + HOW_PICTURES_ARE_CONVERTED
+                    "for the GMM the membership probability; then how typical the image is of "
+                    "the training images (the share of validation images less typical than it, "
+                    "by how the autoencoder reconstructs it) and whether that is below "
+                    "typicality.threshold of the params (atypical: unlike what the models were "
+                    "trained on, so its cluster says little). " + HOW_PICTURES_ARE_CONVERTED
                     + " An unreadable file gets an error row and a non-zero exit status; the "
                     "other files are still answered.")
     predict.add_argument("files", nargs="+", metavar="FILE", help="PNG, JPEG, BMP, .npy or IDX files")
@@ -52,19 +57,22 @@ def predict_rows(files: Sequence[str], models) -> list[dict]:
         try:
             pixels = read_pixels(path)
         except PipelineError as error:
-            rows.append({"source": path, "index": None, "method": None, "cluster": None,
-                         "class": None, "probability": None, "error": str(error)})
+            rows.append({column: None for column in COLUMNS} | {"source": path, "error": str(error)})
             continue
+        typical = how_typical(models, pixels)
         for method, assignments in assign(models, pixels).items():
             rows += [{"source": path, "index": i, "method": method, "cluster": a.cluster,
-                      "class": a.class_name, "probability": a.probability, "error": None}
-                     for i, a in enumerate(assignments)]
+                      "class": a.class_name, "probability": a.probability, "typicality": t.share,
+                      "atypical": t.atypical, "error": None}
+                     for i, (a, t) in enumerate(zip(assignments, typical))]
     return rows
 
 
 def _text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value).lower()
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
@@ -90,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
     try:
         batch_size = Section.load("encode", args.params).integer("batch_size", minimum=1)
-        models = load_models(args.models, args.classes, batch_size, methods)
+        threshold = read_threshold(Section.load("typicality", args.params))
+        models = load_models(args.models, args.classes, batch_size, threshold, methods)
         rows = predict_rows(args.files, models)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,6 +1,8 @@
 """Cluster new images with the models a run trained, exactly as the pipeline clusters
 the test split: pixels for the baseline; encoder, then the fitted manifold step (if any),
-for the others.
+for the others. Each image also gets its typicality, ranked against the validation images
+as the typicality stage ranks the test split (:mod:`..evaluation.typicality`), and a flag
+when it is below the threshold.
 
 Inputs are read by their content, not their name:
 
@@ -24,8 +26,10 @@ from ..data.fetch import gunzip
 from ..data.idx import N_PIXELS, SIDE, parse_idx
 from ..errors import RUN_PIPELINE, PipelineError
 from ..evaluation.cluster_classes import UNMATCHED
+from ..evaluation.typicality import Calibration, atypical, load_calibration, typicality, typicality_scores
 from ..files import read_json, read_pickle
-from ..methods import METHODS, ON_FEATURES
+from ..methods import ON_FEATURES
+from ..representation.exact_decoder import ExactDecoder, load_exact_decoder
 from ..representation.exact_encoder import ExactEncoder, exact_encode, load_exact_encoder
 from ..representation.manifold import NeighbourEmbedding, embed_codes, load_manifold
 
@@ -128,28 +132,33 @@ def read_pixels(path: str | Path) -> np.ndarray:
 @dataclass(frozen=True)
 class Models:
     """What a run trained: the clusterers by method, the encoder and manifold step in
-    front of the feature-based ones, and each cluster's class matched on training data."""
+    front of the feature-based ones, each cluster's class matched on training data, and
+    the autoencoder and calibration that say how typical an image is."""
 
     clusterers: Mapping[str, Any]
-    encoder: ExactEncoder | None
+    encoder: ExactEncoder
+    decoder: ExactDecoder
     manifold: NeighbourEmbedding | None
+    calibration: Calibration
     encode_batch_size: int
+    threshold: float  # typicality below which an image is flagged
     class_names: Mapping[str, Mapping[str, str]]
 
 
-def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_size: int,
+def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_size: int, threshold: float,
                 methods: tuple[str, ...]) -> Models:
-    """Load the models ``methods`` need; a missing file fails naming it and how to make it."""
+    """Load the models ``methods`` need, and the autoencoder and calibration that typicality
+    needs whatever the methods; a missing file fails naming it and how to make it."""
     models_dir = Path(models_dir)
     clusterers = {method: read_pickle(models_dir / f"{method}.pkl", RUN_PIPELINE) for method in methods}
-    encoder = manifold = None
-    if any(method in ON_FEATURES for method in methods):
-        model = models_dir / "autoencoder.keras"
-        if not model.is_file():
-            raise PipelineError(f"{model}: not found; {RUN_PIPELINE}")
-        encoder = load_exact_encoder(str(model))
-        manifold = load_manifold(str(models_dir / "manifold.pkl"))
-    return Models(clusterers, encoder, manifold, encode_batch_size, read_json(classes_file, RUN_PIPELINE))
+    model = models_dir / "autoencoder.keras"
+    if not model.is_file():
+        raise PipelineError(f"{model}: not found; {RUN_PIPELINE}")
+    manifold = (load_manifold(str(models_dir / "manifold.pkl")) if any(method in ON_FEATURES for method in methods)
+                else None)
+    return Models(clusterers, load_exact_encoder(str(model)), load_exact_decoder(str(model)), manifold,
+                  load_calibration(models_dir / "typicality.npz"), encode_batch_size, threshold,
+                  read_json(classes_file, RUN_PIPELINE))
 
 
 @dataclass(frozen=True)
@@ -167,7 +176,8 @@ def features_of(models: Models, pixels: np.ndarray) -> np.ndarray:
 
 def assign(models: Models, pixels: np.ndarray) -> dict[str, list[Assignment]]:
     """Each method's cluster for each row of ``pixels`` (float32, N×784, in [0, 1])."""
-    features = features_of(models, pixels) if models.encoder is not None else None
+    needs_features = any(method in ON_FEATURES for method in models.clusterers)
+    features = features_of(models, pixels) if needs_features else None
     result = {}
     for method, model in models.clusterers.items():
         x = features if method in ON_FEATURES else pixels
@@ -179,3 +189,16 @@ def assign(models: Models, pixels: np.ndarray) -> dict[str, list[Assignment]]:
             for i, c in enumerate(clusters)
         ]
     return result
+
+
+@dataclass(frozen=True)
+class Typicality:
+    share: float  # of validation images less typical than the image
+    atypical: bool  # share below the threshold
+
+
+def how_typical(models: Models, pixels: np.ndarray) -> list[Typicality]:
+    """Each row's typicality and flag."""
+    shares = typicality(models.calibration, typicality_scores(models.encoder, models.decoder, pixels,
+                                                              models.encode_batch_size))
+    return [Typicality(float(share), bool(flag)) for share, flag in zip(shares, atypical(shares, models.threshold))]

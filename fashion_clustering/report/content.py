@@ -16,6 +16,8 @@ from ..data.idx import CLASS_NAMES, IMAGE_SHAPE
 from ..errors import RUN_PIPELINE, PipelineError
 from ..evaluation.cluster_classes import UNMATCHED, confusion_counts
 from ..evaluation.figures import image_grid, loss_figure, map_figure, save_figure
+from ..evaluation.outliers import OUTLIERS
+from ..evaluation.typicality import turned
 from ..files import load_arrays, read_json, read_pickle
 from ..machine import MACHINE_FILE
 from ..methods import METHODS, ON_FEATURES
@@ -35,6 +37,7 @@ class ReportConfig:
     map_points: int
     map_neighbors: int
     confusions_named: int
+    least_typical: int
     dpi: int
     seed: int
 
@@ -48,6 +51,7 @@ class ReportConfig:
             map_points=p.integer("map_points", minimum=10),
             map_neighbors=p.integer("map_neighbors", minimum=2),
             confusions_named=p.integer("confusions_named", minimum=1),
+            least_typical=p.integer("least_typical", minimum=1),
             dpi=p.integer("dpi", minimum=30), seed=p.integer("seed", minimum=0),
         )
 
@@ -68,6 +72,8 @@ class Run:
     closeness: Mapping[str, np.ndarray]
     autoencoder: Any
     machine: Mapping[str, Any]  # the CPU that trained the autoencoder
+    test_typicality: np.ndarray
+    flagged: Mapping[str, float]  # share of images flagged atypical, by set (metrics/typicality.json)
 
 
 def read_losses(log_dir: Path) -> tuple[list[float], list[float]]:
@@ -90,7 +96,7 @@ def closeness_to_clusters(model: Any, x: np.ndarray, proba: np.ndarray | None) -
 
 
 def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
-             assignments_dir: str, metrics_dir: str) -> Run:
+             assignments_dir: str, typicality_file: str, metrics_dir: str) -> Run:
     raw, models, metrics = Path(raw_dir), Path(models_dir), Path(metrics_dir)
     checksums = {name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in OFFICIAL_SHA256}
     splits = {split: load_split(prepared_dir, split) for split in ("train", "test")}
@@ -112,6 +118,8 @@ def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: st
         losses=read_losses(metrics / "train_autoencoder"), splits=splits, test_features=features,
         test_clusters=clusters, closeness=closeness, autoencoder=autoencoder,
         machine=read_json(metrics / "train_autoencoder" / MACHINE_FILE, RUN_PIPELINE),
+        test_typicality=load_arrays(typicality_file, ("test",))["test"],
+        flagged=read_json(metrics / "typicality.json", RUN_PIPELINE)["flagged"],
     )
 
 
@@ -177,6 +185,17 @@ def _cluster_class_index(names: Mapping[str, str], clusters: np.ndarray) -> np.n
     return np.array([index.get(names.get(str(c), UNMATCHED), -1) for c in clusters.tolist()])
 
 
+def least_typical(typicalities: np.ndarray, count: int) -> np.ndarray:
+    """The indices of the ``count`` least typical rows, least typical first (ties: by index)."""
+    return np.argsort(typicalities, kind="stable")[:count]
+
+
+# What each set of metrics/typicality.json is, for the report's table and figure.
+FLAGGED_SETS = {"train": "training images", "val": "validation images (the calibration)", "test": "test images",
+                "test_turned": "test images turned a quarter turn"} | {
+    name: f"made up: {kind.title}" for name, kind in OUTLIERS.items()}
+
+
 def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
     """A seeded 2-D UMAP of ``features`` (used only for the picture)."""
     import_tensorflow()
@@ -226,6 +245,15 @@ def make_figures(run: Run, config: ReportConfig, out_dir: Path) -> dict[str, Pat
         row_labels += ["original", "reconstruction"]
     save("reconstructions", image_grid(rows, row_labels, "Test images above their reconstructions",
                                        column_labels=CLASS_NAMES))
+    count, seed = config.least_typical, run.params["typicality"]["seed"]
+    rarest = least_typical(run.test_typicality, count)
+    rows = [x_test[rarest], turned(x_test[:count])] + [kind.make(count, seed) for kind in OUTLIERS.values()]
+    row_labels = [f"{title}\n{run.flagged[name]:.1%} flagged" for name, title in (
+        ("test", "least typical test"), ("test_turned", "test, turned"),
+        *((name, kind.title) for name, kind in OUTLIERS.items()))]
+    save("typicality", image_grid(rows, row_labels, "The least typical test images, and images unlike them",
+                                  column_labels=[f"{CLASS_NAMES[y_test[i]]}\n{run.test_typicality[i]:.4f}"
+                                                 for i in rarest]))
     return paths
 
 
@@ -256,6 +284,31 @@ def training_extras(ae: Mapping[str, Any]) -> str:
                       f"{layer['weight']} × the KL divergence to the sharpened target beside the "
                       f"reconstruction loss; the loss curves are the training before it.")
     return "".join(extras)
+
+
+def typicality_blocks(run: Run, config: ReportConfig, figure: Path) -> list:
+    """What the report says about typicality: how it is measured, what it flags, and the
+    least typical test images."""
+    threshold = run.params["typicality"]["threshold"]
+    return [
+        Paragraph(f"Every image also gets a typicality: how typical it is of the images the "
+                  f"autoencoder learned from, by how the autoencoder reconstructs it. Three scores: "
+                  f"the mean squared reconstruction error; the absolute error "
+                  f"over the image's brightness, which is large for a thin drawing on black whose "
+                  f"reconstruction misses its strokes; and how much lower the error is for the image "
+                  f"turned by a quarter, half or three quarters of a turn. Each is ranked among the "
+                  f"{sum(run.class_counts['val'].values()):,} validation images' scores, the image's "
+                  f"worst rank counts, and its typicality is the share of validation images whose "
+                  f"worst rank is worse. `fashion-clustering predict` flags an image as atypical "
+                  f"when its typicality is below {threshold}: its cluster then says little. "
+                  f"{run.flagged['test']:.1%} of the test images are flagged."),
+        Table(f"Share of images flagged as atypical (typicality below {threshold}); made-up "
+              f"images: {run.params['typicality']['outliers_per_kind']} of each kind.",
+              ["images", "flagged"], [[title, f"{run.flagged[name]:.1%}"] for name, title in FLAGGED_SETS.items()]),
+        Figure(figure, f"Top: the {config.least_typical} least typical test images, with their class "
+                       f"and typicality; below, images of each kind the flag is measured on, with the "
+                       f"share flagged.", 0.9),
+    ]
 
 
 def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusion_dir: Path) -> Document:
@@ -373,6 +426,7 @@ def compose(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
                                "of each method (in its matched class's colour) and by the true class."),
         Figure(figures["reconstructions"], "What the autoencoder keeps: test images of each class "
                                            "above their reconstructions.", 0.9),
+        *typicality_blocks(run, config, figures["typicality"]),
     ]
     worst = "; ".join(f"{n:,} {true} images fell in the cluster matched to {pred}" for n, true, pred in confusions)
     conclusion = DocSection("Conclusion", [Paragraph(

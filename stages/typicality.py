@@ -1,0 +1,41 @@
+"""Stage typicality: how typical each image of every split is of the images the models
+learned from (see fashion_clustering.evaluation.typicality), the calibration that
+`fashion-clustering predict` ranks new images against, and the share of images flagged:
+the splits' garments, made-up images unlike them, and test garments turned on their side."""
+
+from fashion_clustering.data.dataset import SPLITS, load_split
+from fashion_clustering.evaluation.outliers import OUTLIERS
+from fashion_clustering.evaluation.typicality import (
+    TypicalityConfig, atypical, calibrate, save_calibration, turned, typicality, typicality_scores,
+)
+from fashion_clustering.files import save_arrays, write_json
+from fashion_clustering.params import Section
+from fashion_clustering.representation.exact_decoder import load_exact_decoder
+from fashion_clustering.representation.exact_encoder import load_exact_encoder
+from fashion_clustering.stage import run_stage
+
+
+def main(prepared_dir: str, model_file: str, calibration_file: str, typicality_file: str,
+         metrics_file: str) -> None:
+    with Section.load("typicality") as p:
+        config = TypicalityConfig.from_params(p)
+    encoder, decoder = load_exact_encoder(model_file), load_exact_decoder(model_file)
+
+    def scores(pixels):
+        return typicality_scores(encoder, decoder, pixels, config.batch_size)
+
+    pixels = {split: load_split(prepared_dir, split)[0] for split in SPLITS}
+    split_scores = {split: scores(pixels[split]) for split in SPLITS}
+    calibration = calibrate(split_scores["val"])
+    shares = {split: typicality(calibration, split_scores[split]) for split in SPLITS}
+    shares["test_turned"] = typicality(calibration, scores(turned(pixels["test"])))
+    shares |= {name: typicality(calibration, scores(kind.make(config.outliers_per_kind, config.seed)))
+               for name, kind in OUTLIERS.items()}
+    save_calibration(calibration_file, calibration)
+    save_arrays(typicality_file, {split: shares[split] for split in SPLITS})
+    write_json(metrics_file, {"threshold": config.threshold, "flagged": {
+        name: float(atypical(share, config.threshold).mean()) for name, share in shares.items()}})
+
+
+if __name__ == "__main__":
+    run_stage(main)
