@@ -12,10 +12,7 @@ the same way everywhere.
 
 from __future__ import annotations
 
-import io
-import json
 import math
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Sequence
@@ -24,7 +21,7 @@ import numpy as np
 
 from ..data.idx import N_PIXELS
 from ..errors import PipelineError
-from .exact_encoder import LAYERS, Layer, _snake_case
+from .exact_encoder import LAYERS, Layer, read_exact_layers
 
 # Cody and Waite's split of log(2): LN2_HI has 32 significant bits, so k * LN2_HI is exact
 # for every |k| < 2**21, far more than the exponents of float64 need; LN2_LO is the rest,
@@ -88,37 +85,8 @@ class ExactDecoder:
 
 
 def load_exact_decoder(path: str) -> ExactDecoder:
-    """The decoder of an autoencoder the pipeline saved (``.keras``), read without Keras:
-    the model's second ``Sequential`` (see :func:`.exact_encoder.load_exact_encoder`)."""
-    import h5py
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-            weights_file = io.BytesIO(archive.read("model.weights.h5"))
-        model_layers = config["config"]["layers"]
-        decoder = next(layer for layer in model_layers if layer["name"] == "decoder")
-        before = [layer["class_name"] for layer in model_layers[:model_layers.index(decoder)]].count("Sequential")
-        with h5py.File(weights_file, "r") as weights:
-            group = weights["layers"]["sequential" + (f"_{before}" if before else "")]["layers"]
-            layers, seen = [], {}
-            for layer in decoder["config"]["layers"]:
-                kind = layer["class_name"]
-                if kind == "InputLayer":
-                    continue
-                if kind not in DECODER_LAYERS:
-                    raise PipelineError(f"the exact decoder has no {kind} layer")
-                name = _snake_case(kind)
-                key = name + (f"_{seen[name]}" if seen.get(name) else "")
-                seen[name] = seen.get(name, 0) + 1
-                variables = group[key]["vars"] if key in group else {}
-                values = [np.asarray(variables[str(i)]) for i in range(len(variables))]
-                layers.append(DECODER_LAYERS[kind](layer["config"], values))
-    except PipelineError as error:
-        raise PipelineError(f"{path}: {error}") from error
-    except (OSError, KeyError, StopIteration, ValueError, zipfile.BadZipFile) as error:
-        raise PipelineError(f"{path}: cannot read the decoder ({type(error).__name__}: {error})") from error
-    return ExactDecoder(tuple(layers))
+    """The decoder of an autoencoder the pipeline saved (``.keras``), read without Keras."""
+    return ExactDecoder(read_exact_layers(path, "decoder", DECODER_LAYERS))
 
 
 def exact_decode(decoder: ExactDecoder, codes: np.ndarray, batch_size: int) -> np.ndarray:

@@ -26,7 +26,7 @@ import math
 import re
 import zipfile
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -159,8 +159,10 @@ class ExactEncoder:
     layers: tuple[Layer, ...]
 
 
-def load_exact_encoder(path: str) -> ExactEncoder:
-    """The encoder of an autoencoder the pipeline saved (``.keras``), read without Keras."""
+def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> tuple:
+    """The layers of the ``part`` (``encoder`` or ``decoder``, a ``Sequential`` of the model)
+    of an autoencoder the pipeline saved (``.keras``), read without Keras, each built by
+    ``layer_types[class_name](config, weights)``."""
     import h5py
 
     try:
@@ -168,28 +170,33 @@ def load_exact_encoder(path: str) -> ExactEncoder:
             config = json.loads(archive.read("config.json"))
             weights_file = io.BytesIO(archive.read("model.weights.h5"))
         model_layers = config["config"]["layers"]
-        encoder = next(layer for layer in model_layers if layer["name"] == "encoder")
-        before = [layer["class_name"] for layer in model_layers[:model_layers.index(encoder)]].count("Sequential")
+        sequential = next(layer for layer in model_layers if layer["name"] == part)
+        before = [layer["class_name"] for layer in model_layers[:model_layers.index(sequential)]].count("Sequential")
         with h5py.File(weights_file, "r") as weights:
             group = weights["layers"]["sequential" + (f"_{before}" if before else "")]["layers"]
             layers, seen = [], {}
-            for layer in encoder["config"]["layers"]:
+            for layer in sequential["config"]["layers"]:
                 kind = layer["class_name"]
                 if kind == "InputLayer":
                     continue
-                if kind not in LAYERS:
-                    raise PipelineError(f"the exact encoder has no {kind} layer")
+                if kind not in layer_types:
+                    raise PipelineError(f"the exact {part} has no {kind} layer")
                 name = _snake_case(kind)
                 key = name + (f"_{seen[name]}" if seen.get(name) else "")
                 seen[name] = seen.get(name, 0) + 1
                 variables = group[key]["vars"] if key in group else {}
                 values = [np.asarray(variables[str(i)]) for i in range(len(variables))]
-                layers.append(LAYERS[kind](layer["config"], values))
+                layers.append(layer_types[kind](layer["config"], values))
     except PipelineError as error:
         raise PipelineError(f"{path}: {error}") from error
     except (OSError, KeyError, StopIteration, ValueError, zipfile.BadZipFile) as error:
-        raise PipelineError(f"{path}: cannot read the encoder ({type(error).__name__}: {error})") from error
-    return ExactEncoder(tuple(layers))
+        raise PipelineError(f"{path}: cannot read the {part} ({type(error).__name__}: {error})") from error
+    return tuple(layers)
+
+
+def load_exact_encoder(path: str) -> ExactEncoder:
+    """The encoder of an autoencoder the pipeline saved (``.keras``), read without Keras."""
+    return ExactEncoder(read_exact_layers(path, "encoder", LAYERS))
 
 
 def exact_encode(encoder: ExactEncoder, x: np.ndarray, batch_size: int) -> np.ndarray:
