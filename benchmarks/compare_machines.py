@@ -3,11 +3,16 @@ same seeds: which outputs are still the reference's bytes, and how far the score
 
 The runs come from ``seeds.py`` started with a variable that picks other kernels, which it
 records (``TF_ENABLE_ONEDNN_OPTS=0``: TensorFlow without oneDNN, as on CPUs without AVX-512
-VNNI or BF16; ``ONEDNN_MAX_CPU_ISA=AVX2``: oneDNN's AVX2 kernels; ``OPENBLAS_CORETYPE=Haswell``:
-NumPy's and SciPy's AVX2 kernels):
+VNNI or BF16; ``ONEDNN_MAX_CPU_ISA=AVX2``: oneDNN's AVX2 kernels; ``OPENBLAS_CORETYPE=Haswell`` or ``SkylakeX``:
+NumPy's and SciPy's AVX2 or AVX-512 kernels):
 
-    OPENBLAS_CORETYPE=Haswell python benchmarks/seeds.py --name cpu_openblas_haswell --seeds 0
-    python benchmarks/compare_machines.py --reference default cpu_openblas_haswell ...
+    OPENBLAS_CORETYPE=SkylakeX python benchmarks/seeds.py --name cpu_openblas_skylakex --seeds 0
+    TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/seeds.py --name cpu_onednn_off --seeds 0 1
+    ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/seeds.py --name cpu_onednn_avx2 --seeds 0
+    python benchmarks/compare_machines.py --reference default cpu_openblas_skylakex cpu_onednn_off cpu_onednn_avx2
+
+A variable the reference already ran with (this project's machines set
+``OPENBLAS_CORETYPE=Haswell`` in their environment) is inherited by the emulated runs.
 
 Written: ``benchmarks/results/cpu_emulation.md``.
 """
@@ -56,7 +61,7 @@ def main(reference_name: str, names: list[str]) -> None:
     cpu = next(iter(reference.values()))["cpu"]
     lines = [f"Runs of the committed defaults under other numeric kernels, on {cpu['model']} "
              f"({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs, against the reference "
-             f"`{reference_name}` (the same seeds with the CPU's own kernels). Each score cell is "
+             f"`{reference_name}` (the same seeds with the reference runs' kernels). Each score cell is "
              f"held-out test ACC / NMI (ACC change against the reference).", "",
              "| kernels | seed | first output that differs | " + " | ".join(METHODS.values()) + " |",
              "|---|---|---|" + "---|" * len(METHODS)]
