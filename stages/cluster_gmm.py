@@ -1,20 +1,19 @@
 """Stage cluster_gmm: a Gaussian mixture on the autoencoder representation of train,
-started from the cluster_kmeans stage's clusters of the same rows, applied to all splits
-(hard assignments and membership probabilities)."""
+started from the cluster_kmeans stage's clusters of the same training rows (its
+assignments), applied to all splits (hard assignments and membership probabilities)."""
 
 from fashion_clustering.clustering.fit import GmmConfig, fit_gmm, save_assignments, save_model
 from fashion_clustering.data.dataset import SPLITS
-from fashion_clustering.errors import RUN_PIPELINE
-from fashion_clustering.files import load_arrays, read_pickle
+from fashion_clustering.files import load_arrays
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
 
-def main(features_file: str, kmeans_file: str, model_file: str, assignments_file: str) -> None:
+def main(features_file: str, kmeans_assignments_file: str, model_file: str, assignments_file: str) -> None:
     with Section.load("cluster_gmm") as p:
         config = GmmConfig.from_params(p)
     features = load_arrays(features_file, SPLITS)
-    start_labels = read_pickle(kmeans_file, RUN_PIPELINE).predict(features["train"])
+    start_labels = load_arrays(kmeans_assignments_file, ("train",))["train"]
     model = fit_gmm(features["train"], config, what="GMM on codes", start_labels=start_labels)
     save_model(model, model_file)
     save_assignments(assignments_file, model, features, probabilities=True)
