@@ -12,7 +12,7 @@ DATASET_DIR := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup dataset chromium repro test benchmark
+.PHONY: setup dataset chromium repro test benchmark docs
 
 setup: $(INSTALLED)
 
@@ -40,12 +40,21 @@ repro: setup dataset
 test: setup dataset chromium
 	pytest -ra
 
+# The measured figures of README.md, docs/ and benchmarks/results/*.md, rewritten from the results
+# files (benchmark pages from their JSON, then every `<!--fig ...-->` marker; docs/figures.py).
+# `make test` does not run it: tests/test_docs.py fails, naming page and line, until it is run.
+docs: setup
+	python benchmarks/seeds.py --render
+	python benchmarks/compare_machines.py > /dev/null
+	python docs/figures.py
+
 # What benchmarks/results/default.{json,md} come from: the committed params over five seeds,
-# held out and all 70k images together, and clusters of free sizes as an ablation (about 50
-# minutes on 2 cores). BENCHMARK_CACHE: a DVC cache kept between benchmarks, which restores
+# held out and all 70k images together, and clusters of free sizes as an ablation (the time it
+# took is in docs/benchmarks.md). BENCHMARK_CACHE: a DVC cache kept between benchmarks, which restores
 # encode and the clusterers of seeds an earlier benchmark ran (see seeds.py --cache).
 BENCHMARK_CACHE ?=
 benchmark: setup dataset
 	python benchmarks/seeds.py --name default --seeds 0 1 2 3 4 --variant default \
 		--variant "free_sizes:cluster_gmm.cluster_sizes=free;cluster_kmeans.cluster_sizes=free" \
 		--all-images default $(if $(BENCHMARK_CACHE),--cache $(BENCHMARK_CACHE))
+	$(MAKE) docs

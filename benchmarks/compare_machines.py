@@ -11,8 +11,10 @@ NumPy's and SciPy's AVX2 or AVX-512 kernels):
     ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/seeds.py --name cpu_onednn_avx2 --seeds 0
     python benchmarks/compare_machines.py --reference default cpu_openblas_skylakex cpu_onednn_off cpu_onednn_avx2
 
-A variable the reference already ran with (this project's machines set
-``OPENBLAS_CORETYPE=Haswell`` in their environment) is inherited by the emulated runs.
+(with no names: the committed ones; `make docs` rewrites the page so).
+
+A variable the reference already ran with (the AMD EPYC that ran the committed benchmark set
+``OPENBLAS_CORETYPE=Haswell`` in its environment) is inherited by the emulated runs.
 
 Written: ``benchmarks/results/cpu_emulation.md``.
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = {"baseline_kmeans": "K-Means on pixels", "ae_kmeans": "AE + K-Means", "ae_gmm": "AE + GMM"}
 MODEL = "data/models/autoencoder.keras"
+EMULATED = ("cpu_openblas_skylakex", "cpu_onednn_off", "cpu_onednn_avx2")  # the committed emulations
 
 
 def default_runs(name: str) -> dict[int, dict]:
@@ -56,7 +59,8 @@ def scores(run: dict, reference: dict | None) -> list[str]:
     return cells
 
 
-def main(reference_name: str, names: list[str]) -> None:
+def page(reference_name: str, names: list[str]) -> str:
+    """``cpu_emulation.md``: the runs of ``names`` beside the reference's."""
     reference = default_runs(reference_name)
     cpu = next(iter(reference.values()))["cpu"]
     lines = [f"Runs of the committed defaults under other numeric kernels, on {cpu['model']} "
@@ -79,13 +83,19 @@ def main(reference_name: str, names: list[str]) -> None:
     if changes["ae_gmm"]:
         lines += ["", "Mean absolute change of test ACC over the runs that trained another model: " + ", ".join(
             f"{label} {statistics.fmean(changes[m]):.3f}" for m, label in METHODS.items()) + "."]
-    (RESULTS / "cpu_emulation.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return "\n".join(lines) + "\n"
+
+
+def main(reference_name: str, names: list[str]) -> None:
+    text = page(reference_name, names)
+    (RESULTS / "cpu_emulation.md").write_text(text)
+    print(text, end="")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default="default", help="results name of the reference runs")
-    parser.add_argument("names", nargs="+", help="results names of the runs under other kernels")
+    parser.add_argument("names", nargs="*", default=list(EMULATED),
+                        help="results names of the runs under other kernels (default: the committed ones)")
     args = parser.parse_args()
     main(args.reference, args.names)

@@ -113,7 +113,9 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--name", required=True, help="results file name")
+    parser.add_argument("--name", help="results file name")
+    parser.add_argument("--render", action="store_true",
+                        help="run nothing: rewrite every benchmark page (<name>.md) from its <name>.json")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--variant", action="append", default=None,
                         help="name:key=value,... params overrides (default: the committed params)")
@@ -127,6 +129,11 @@ def main() -> None:
                         help="for these variants, also score the papers' protocol: all 70k images "
                              "clustered together (a few minutes per run)")
     args = parser.parse_args()
+    if args.render:
+        render_pages()
+        return
+    if not args.name:
+        parser.error("--name is required to run a benchmark")
     variants = dict(map(parse_variant, args.variant or ["default"]))
     stages = list(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])
     base = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -197,6 +204,17 @@ def write_results(name: str, variants: dict, runs: list[dict]) -> None:
     (out / f"{name}.md").write_text(markdown(results))
 
 
+def benchmark_results(folder: Path = ROOT / "benchmarks" / "results") -> list[Path]:
+    """The results files this script wrote: the pages `render_pages` keeps up to date."""
+    return [path for path in sorted(folder.glob("*.json"))
+            if {"variants", "seeds", "runs"} <= set(json.loads(path.read_text()))]
+
+
+def render_pages() -> None:
+    for path in benchmark_results():
+        path.with_suffix(".md").write_text(markdown(json.loads(path.read_text())))
+
+
 def time_and_memory(seconds: dict, peak_mib: int) -> str:
     return f"{seconds['mean']:.0f} s, {peak_mib} MiB"
 
@@ -208,42 +226,49 @@ def markdown(results: dict) -> str:
                                    or "the committed defaults")
               for variant, result in results["variants"].items()]
     machines = {json.dumps(run["cpu"], sort_keys=True): run["cpu"] for run in results["runs"] if "cpu" in run}
-    lines += ["", "Measured on: " + "; ".join(
-        f"{cpu['model']} ({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs"
-        for cpu in machines.values()) + "." if machines else "", ""]
+    if machines:
+        lines += ["", "Measured on: " + "; ".join(
+            f"{cpu['model']} ({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs"
+            for cpu in machines.values()) + "."]
     kernels = {json.dumps(run.get("kernel_variables", {}), sort_keys=True) for run in results["runs"]}
     if kernels != {"{}"}:
-        lines += ["With " + "; ".join(" ".join(f"`{k}={v}`" for k, v in json.loads(setting).items()) or "no variable"
-                                     for setting in sorted(kernels)) + " set (to emulate another CPU's kernels).", ""]
-    lines += [f"Mean ± std over seeds {seeds}: the held-out test split (models fitted on the "
-              "training split), and, where measured, all 70k images clustered together (the papers' "
-              "protocol; the autoencoder is the same, UMAP and the clusterers are refitted on every "
-              "image).", "",
-              "| variant | method | test ACC | test NMI | test ARI | 70k ACC | 70k NMI | 70k ARI |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines += ["", "Kernel variables in the benchmark's environment (they choose which numeric kernels "
+                  "run; set by the machine or, to emulate another CPU, by hand; see docs/reproducibility.md): "
+                  + "; ".join(" ".join(f"`{k}={v}`" for k, v in json.loads(setting).items()) or "none"
+                              for setting in sorted(kernels)) + "."]
+    lines += ["", f"Mean ± std over seeds {seeds}. *val*: the 12,000 validation images, held out of "
+              "the training split; *test*: the 10,000 test images (models fitted on the other 48,000 "
+              "training images, labels read only to score); *70k*, where measured: all 70k images "
+              "clustered together (the papers' protocol; the autoencoder is the same, UMAP and the "
+              "clusterers are refitted on every image).", "",
+              "| variant | method | val ACC | val NMI | test ACC | test NMI | test ARI | 70k ACC | 70k NMI | 70k ARI |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    pair = lambda v: f"{v['mean']:.3f} ± {v['std']:.3f}"
     for variant, result in results["variants"].items():
         for method in METHODS:
-            together = result.get("all_images")
-            cells = [f"{v['mean']:.3f} ± {v['std']:.3f}" for v in (
-                *(result["scores"][method]["test"][s] for s in SCORES),
-                *(together[method][s] for s in SCORES if together))]
-            cells += ["–"] * (2 * len(SCORES) - len(cells))
+            splits, together = result["scores"][method], result.get("all_images")
+            cells = [pair(splits["val"][s]) if "val" in splits else "–" for s in ("acc", "nmi")]
+            cells += [pair(splits["test"][s]) for s in SCORES]
+            cells += [pair(together[method][s]) if together else "–" for s in SCORES]
             lines.append(f"| {variant} | {method} | {' | '.join(cells)} |")
-    lines += ["", "Wall time (mean over the seeds where the stage ran) and peak memory (most; – where "
+    lines += ["", "Wall time (mean over the runs where the stage ran) and peak memory (most; – where "
               "not measured) per stage; `shared` marks a stage this variant took from another's run "
-              "(DVC's run cache).", ""]
+              "(DVC's run cache), \"(1 of 5 runs)\" one that the other runs restored from it.", ""]
     stages = list(next(iter(results["variants"].values()))["seconds"])
     lines += ["| variant | " + " | ".join(stages) + " | total | 70k protocol (not in the pipeline) |",
               "|---" * (len(stages) + 3) + "|"]
     for variant, result in results["variants"].items():
         cells, total = [], 0.0
+        runs = [run for run in results["runs"] if run["variant"] == variant]
         for stage in stages:
             seconds = result["seconds"][stage]
             if seconds is None:
                 cells.append("shared")
             else:
                 total += seconds["mean"]
-                cells.append(time_and_memory(seconds, result["peak_mib"][stage]))
+                ran = sum(run["stages"][stage]["ran"] for run in runs)
+                cells.append(time_and_memory(seconds, result["peak_mib"][stage])
+                             + (f" ({ran} of {len(runs)} runs)" if ran < len(runs) else ""))
         together = result.get("all_images_seconds")
         lines.append(f"| {variant} | {' | '.join(cells)} | {total / 60:.1f} min | "
                      + (time_and_memory(together, result["all_images_peak_mib"]) if together else "–")

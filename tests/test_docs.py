@@ -1,13 +1,33 @@
-"""The README and docs/: relative links resolve, the results table is the committed benchmark's,
-and the README stays a short front door."""
+"""The README and docs/: relative links resolve, every measured figure is its results file's
+(docs/figures.py), the benchmark pages are their JSON's, and the README stays a short front door."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(path: Path):
+    """A script of the repository (docs/, benchmarks/) as a module."""
+    sys.path.insert(0, str(path.parent))  # benchmarks/seeds.py imports its neighbour preset.py
+    try:
+        spec = importlib.util.spec_from_file_location(f"repository_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(path.parent))
+
+
+figures = load(ROOT / "docs" / "figures.py")
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 BENCHMARK = ROOT / "benchmarks" / "results" / "default.json"
@@ -93,3 +113,50 @@ def test_results_table_is_the_committed_benchmark():
 def test_readme_is_short():
     lines = len(README.read_text(encoding="utf-8").splitlines())
     assert lines <= 150, f"README.md has {lines} lines; at most 150 (move the rest into docs/)"
+
+
+def test_figures_are_their_sources():
+    differences, count = figures.render_all()
+    assert count >= 100, f"only {count} figures carry a marker; the pages lost theirs"
+    assert not differences, ("figures differ from their results files (run `make docs`):\n"
+                             + "\n".join(map(str, differences)))
+
+
+def test_a_changed_result_fails_naming_page_and_line(tmp_path):
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "docs").mkdir()
+    for name in ("dvc.lock", "params.yaml"):
+        (tmp_path / name).write_text("{}\n")
+    result = tmp_path / "benchmarks" / "results" / "run.json"
+    result.write_text(json.dumps({"acc": {"mean": 0.7171, "std": 0.0027}, "seconds": [60, 90]}))
+    page = ("# Page\n\n<!--figures r=bench.run-->\nACC <!--fig ±.3f r.acc-->0.717 ± 0.003<!--/fig-->,\n"
+            "in <!--fig .1f sum(r.seconds) / 60-->2.5<!--/fig--> minutes\n")
+    (tmp_path / "README.md").write_text(page)
+    assert figures.render_all(tmp_path) == ([], 2)
+
+    result.write_text(json.dumps({"acc": {"mean": 0.7201, "std": 0.0027}, "seconds": [60, 90]}))
+    differences, _ = figures.render_all(tmp_path)
+    assert [str(d) for d in differences] == [
+        "README.md:4: shows '0.717 ± 0.003', its source gives '0.720 ± 0.003' (r.acc)"]
+    figures.render_all(tmp_path, write=True)
+    assert "ACC <!--fig ±.3f r.acc-->0.720 ± 0.003<!--/fig-->," in (tmp_path / "README.md").read_text()
+    assert figures.render_all(tmp_path) == ([], 2)
+
+    result.write_text(json.dumps({"accuracy": {"mean": 0.7201, "std": 0.0027}, "seconds": [60, 90]}))
+    with pytest.raises(SystemExit, match=r"README.md:4: figure `r.acc`: .*run.json has no key 'acc'"):
+        figures.render_all(tmp_path)
+    (tmp_path / "README.md").write_text("<!--fig .3f 1-->1.000<!--/fig--> at a line's start\n")
+    with pytest.raises(SystemExit, match="README.md:1: a line must not begin"):
+        figures.render_all(tmp_path)
+
+
+def test_benchmark_pages_are_their_results():
+    seeds = load(ROOT / "benchmarks" / "seeds.py")
+    machines = load(ROOT / "benchmarks" / "compare_machines.py")
+    stale = [path.with_suffix(".md").name for path in seeds.benchmark_results()
+             if path.with_suffix(".md").read_text() != seeds.markdown(json.loads(path.read_text()))]
+    emulation = ROOT / "benchmarks" / "results" / "cpu_emulation.md"
+    if emulation.read_text() != machines.page("default", list(machines.EMULATED)):
+        stale.append(emulation.name)
+    assert len(seeds.benchmark_results()) >= 10
+    assert not stale, f"benchmark pages differ from their JSON (run `make docs`): {stale}"
