@@ -82,6 +82,9 @@ class Folder:
     def __init__(self, folder: Path, label: str):
         self._folder, self._label = folder, label
 
+    def __getitem__(self, name: str):
+        return getattr(self, name)
+
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
@@ -109,7 +112,7 @@ def render_value(form: str, value) -> str:
         return f"{value['mean']:{form[1:]}} ± {value['std']:{form[1:]}}"
     if form.startswith("%"):
         return f"{100 * value:{form[1:]}} %"
-    return f"{value:{form}}"
+    return str(value) if form == "s" else f"{value:{form}}"
 
 
 @dataclass
@@ -140,7 +143,12 @@ def render_page(text: str, names: dict[str, object], page: str) -> tuple[str, li
             nonlocal count
             form, expression, shown = match.groups()
             count += 1
-            expected = render_value(form, evaluate(expression, scope, page, number))
+            value = evaluate(expression, scope, page, number)
+            try:
+                expected = render_value(form, value)
+            except (ValueError, TypeError, KeyError) as error:
+                raise SystemExit(f"error: {page}:{number}: figure `{expression.strip()}`: "
+                                 f"format {form!r} does not fit {value!r}: {error}") from None
             if shown != expected:
                 differences.append(Difference(page, number, shown, expected, expression.strip()))
             return f"<!--fig {form} {expression}-->{expected}<!--/fig-->"

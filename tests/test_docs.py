@@ -102,7 +102,7 @@ def test_results_table_is_the_committed_benchmark():
         for column, (protocol, metric) in COLUMNS.items():
             source = scores["scores"][method]["test"] if protocol == "test" else scores["all_images"][method]
             expected = f"{source[metric]['mean']:.3f} ± {source[metric]['std']:.3f}"
-            cell = row[header.index(column)].replace("*", "").strip()
+            cell = re.sub(r"<!--.*?-->", "", row[header.index(column)]).replace("*", "").strip()
             if cell != expected:
                 wrong.append(f"row {row[0]!r}, column {column!r}: README has {cell!r}, "
                              f"{BENCHMARK.relative_to(ROOT)} gives {expected!r}")
@@ -160,3 +160,24 @@ def test_benchmark_pages_are_their_results():
         stale.append(emulation.name)
     assert len(seeds.benchmark_results()) >= 10
     assert not stale, f"benchmark pages differ from their JSON (run `make docs`): {stale}"
+
+
+# A measured number in prose: a decimal, or a count with a unit of time, memory or share.
+MEASURED = re.compile(r"\b\d+\.\d+\b|\b\d[\d,]* ?(?:s|MiB|GiB|min|minutes|%)(?!\w)")
+NOT_MEASURED = [figures.FIGURE, CODE_SPAN, re.compile(r"\]\([^)]*\)"),  # figures, code, link targets
+                re.compile(r"(?:arXiv:|Python )[\d.]+(?:(?:–|, | or )[\d.]+)*")]  # identifiers, versions
+
+
+def test_prose_has_no_unchecked_figure():
+    """README and docs/ state no measured number outside a figure's marker, except on lines
+    that say they quote a publication (`<!--quoted-->`)."""
+    unchecked = []
+    for page in PAGES:
+        for number, line in enumerate(page.read_text(encoding="utf-8").split("\n"), 1):
+            if "<!--quoted-->" in line:
+                continue
+            for pattern in NOT_MEASURED:
+                line = pattern.sub("", line)
+            unchecked += [f"{page.relative_to(ROOT)}:{number}: {m.group(0)!r}" for m in MEASURED.finditer(line)]
+    assert not unchecked, ("measured numbers with no source (put them in a <!--fig--> marker, "
+                           "see docs/tests.md):\n" + "\n".join(unchecked))

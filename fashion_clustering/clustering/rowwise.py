@@ -2,8 +2,8 @@
 
 scikit-learn computes K-Means' distances and a Gaussian mixture's log densities with matrix
 products, and BLAS orders their additions by CPU, matrix shape and thread count: a row
-predicted alone can get other last bits than the same row among others (on the committed
-GMM, 12,800 of the 20,000 log densities of 2,000 test rows differed so, by up to 1.5e-11).
+predicted alone can get other last bits than the same row among others (measured in
+benchmarks/results/exploration.md, issue 15's section).
 Here they are built from element-wise operations and sums taken feature by feature in a
 fixed order, which round the same way for every row whatever the batch, so
 ``fashion-clustering predict`` gives one image exactly the cluster (and probability) the

@@ -7,8 +7,8 @@ from it): the mean of the embeddings of its nearest training codes, here without
 stochastic refinement that follows. It needs no Numba, so ``predict`` answers without
 compiling anything, and its arithmetic (differences, squares, sums in a fixed order,
 ties broken by index) makes a row's embedding the same bytes whatever rows come with it.
-On the committed run's features (seed 0, held-out test) it clustered as well as
-umap-learn's ``transform``: AE+GMM ACC 0.699 against 0.701, AE+K-Means 0.711 against 0.711.
+It clustered the test split as well as umap-learn's ``transform`` (measured in
+benchmarks/results/exploration.md, issue 15's section).
 """
 
 from __future__ import annotations
