@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fashion_clustering.representation.autoencoder import (
-    AutoencoderConfig, TrainingConfig, build_autoencoder, encode, load_encoder, save_model,
+    AutoencoderConfig, TrainingConfig, build_autoencoder, encode, load_autoencoder, save_model,
     seed_everything, train_autoencoder,
 )
 from fashion_clustering.errors import PipelineError
@@ -156,7 +156,7 @@ def test_save_model_is_byte_stable(tmp_path, trained):
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
-def test_load_encoder_gives_the_same_codes(tmp_path, rows, trained):
+def test_loaded_encoder_gives_the_same_codes(tmp_path, rows, trained):
     """Whatever the model: the conv net's batch-normalization statistics and the denoising
     net's noise layer (a no-op when encoding) survive saving and loading."""
     import keras
@@ -167,7 +167,7 @@ def test_load_encoder_gives_the_same_codes(tmp_path, rows, trained):
         assert np.any(np.array(norm.moving_mean) != 0) and np.any(np.array(norm.moving_variance) != 1)
     path = tmp_path / "model.keras"
     save_model(autoencoder, str(path))
-    loaded = load_encoder(str(path))
+    loaded = load_autoencoder(str(path)).get_layer("encoder")
     x = np.vstack(rows)
     codes = encode(encoder, x, batch_size=32)
     assert codes.shape == (64, encoder.output_shape[1]) and codes.dtype == np.float32
@@ -178,12 +178,12 @@ def test_load_encoder_gives_the_same_codes(tmp_path, rows, trained):
 
 
 @pytest.mark.parametrize("content", [None, b"not a zip archive"], ids=["missing", "not-a-zip"])
-def test_load_encoder_bad_file(tmp_path, content):
+def test_load_autoencoder_bad_file(tmp_path, content):
     path = tmp_path / "model.keras"
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(PipelineError, match="cannot load the autoencoder") as info:
-        load_encoder(str(path))
+        load_autoencoder(str(path))
     assert str(path) in str(info.value)
 
 

@@ -196,6 +196,12 @@ def fit_gmm(x: np.ndarray, config: GmmConfig, what: str = "GMM",
     return model if scaler is None else make_pipeline(scaler, model)
 
 
+def closeness_to_clusters(model: Any, x: np.ndarray, proba: np.ndarray | None) -> np.ndarray:
+    """For each row and cluster, how typical the row is of it: the mixture's probability
+    ``proba`` if there is one, else minus the distance to a K-Means centre."""
+    return proba if proba is not None else -model.transform(x)
+
+
 def save_model(model: Any, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))

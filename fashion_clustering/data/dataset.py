@@ -113,3 +113,11 @@ def load_split(prepared_dir: str | Path, name: str) -> Split:
     """``(x, y)`` of one prepared split."""
     arrays = load_arrays(Path(prepared_dir) / f"{name}.npz", ("x", "y"))
     return arrays["x"], arrays["y"]
+
+
+def per_class_sample(labels: np.ndarray, per_class: int, seed: int) -> list[np.ndarray]:
+    """For each class, ``per_class`` row indices of that class (all if fewer), sorted,
+    drawn with ``seed``: the images a picture shows of each class."""
+    rng = np.random.default_rng(seed)
+    return [np.sort(rng.choice(np.flatnonzero(labels == c), size=min(per_class, int((labels == c).sum())),
+                               replace=False)) for c in range(len(CLASS_NAMES))]

@@ -245,9 +245,9 @@ def load_autoencoder(path: str):
         raise PipelineError(f"{path}: cannot load the autoencoder ({error})") from error
 
 
-def load_encoder(path: str):
-    """The encoder of an autoencoder saved in ``.keras`` format."""
-    return load_autoencoder(path).get_layer("encoder")
+def reconstruct(autoencoder, x: np.ndarray) -> np.ndarray:
+    """The autoencoder's reconstructions of the rows of ``x``, by TensorFlow (for pictures)."""
+    return np.asarray(autoencoder.predict(x, verbose=0))
 
 
 def encode(encoder, x: np.ndarray, batch_size: int) -> np.ndarray:

@@ -129,6 +129,16 @@ def embed_codes(manifold: NeighbourEmbedding, codes: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32)
 
 
+def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
+    """A seeded 2-D UMAP of ``features``, for a picture (the clusterers never see it)."""
+    import_tensorflow()
+    import umap
+
+    reducer = umap.UMAP(n_components=2, n_neighbors=neighbors, random_state=seed,
+                        tqdm_kwds={"disable": True})
+    return np.asarray(reducer.fit_transform(features), dtype=np.float32)
+
+
 @dataclass(frozen=True)
 class EncodeConfig:
     batch_size: int
