@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from .errors import PipelineError
+from .errors import PipelineError, not_found
 
 # A fixed timestamp keeps zip archives (.npz, .keras) byte-identical from run to run.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -231,7 +231,7 @@ def read_json(path: str | os.PathLike[str], hint: str) -> Any:
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError as error:
-        raise PipelineError(f"{path}: not found; {hint}") from error
+        raise not_found(path, hint) from error
     except (OSError, ValueError) as error:
         raise PipelineError(f"{path}: expected a JSON file ({error})") from error
 
@@ -241,7 +241,7 @@ def read_pickle(path: str | os.PathLike[str], hint: str) -> Any:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError as error:
-        raise PipelineError(f"{path}: not found; {hint}") from error
+        raise not_found(path, hint) from error
     except OSError as error:
         raise PipelineError(f"{path}: cannot read ({error.strerror})") from error
     try:

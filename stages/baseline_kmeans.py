@@ -1,7 +1,8 @@
 """Stage baseline_kmeans: K-Means on raw pixels, fitted on train, applied to every split."""
 
-from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans, save_assignments, save_model
+from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans, save_assignments
 from fashion_clustering.data.dataset import SPLITS, load_split
+from fashion_clustering.files import write_pickle
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
@@ -11,7 +12,7 @@ def main(prepared_dir: str, model_file: str, assignments_file: str) -> None:
         config = KMeansConfig.from_params(p)
     pixels = {split: load_split(prepared_dir, split)[0] for split in SPLITS}
     model = fit_kmeans(pixels["train"], config, what="baseline K-Means on pixels")
-    save_model(model, model_file)
+    write_pickle(model_file, model)
     save_assignments(assignments_file, model, pixels)
 
 

@@ -5,7 +5,6 @@ started from the K-Means clusters of the same features."""
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +13,11 @@ from typing import Any, Mapping
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
-from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import PipelineError
-from ..files import atomic_path, save_arrays
+from ..files import save_arrays
 from ..params import Section
 from .equal_size import EqualSizeGaussianMixture, EqualSizeKMeans
 from .rowwise import RowwiseGaussianMixture, RowwiseKMeans
@@ -123,14 +121,36 @@ def fit_kmeans(x: np.ndarray, config: KMeansConfig, what: str = "K-Means") -> KM
     return model
 
 
+def _covariances(x: np.ndarray, resp: np.ndarray, counts: np.ndarray, means: np.ndarray,
+                 reg_covar: float, covariance_type: str) -> np.ndarray:
+    """The components' covariances given responsibilities ``resp``, floored by ``reg_covar``."""
+    if covariance_type == "full":
+        covariances = np.empty((len(means), x.shape[1], x.shape[1]), dtype=x.dtype)  # as scikit-learn's
+        for k, mean in enumerate(means):
+            difference = x - mean
+            covariances[k] = ((resp[:, k] * difference.T) @ difference) / counts[k]
+            covariances[k][np.diag_indices(x.shape[1])] += reg_covar
+        return covariances
+    if covariance_type == "tied":
+        covariance = x.T @ x - counts * means.T @ means
+        covariance /= np.sum(counts)
+        covariance[np.diag_indices(x.shape[1])] += reg_covar
+        return covariance
+    diagonal = (resp.T @ (x * x)) / counts[:, np.newaxis] - means**2 + reg_covar
+    return diagonal if covariance_type == "diag" else np.mean(diagonal, axis=1)
+
+
 def gaussians_of_clusters(x: np.ndarray, labels: np.ndarray, n_components: int,
                           covariance_type: str, reg_covar: float) -> dict[str, np.ndarray]:
     """``weights_init``, ``means_init`` and ``precisions_init`` of a Gaussian mixture: each
     cluster's share of the rows, mean and (floored) covariance, as EM's first M-step would
-    make them from responsibilities that are the clusters' one-hot labels."""
+    make them from responsibilities that are the clusters' one-hot labels (in scikit-learn's
+    operations, tested to give its bytes, so that EM starts where its own M-step would)."""
     resp = np.zeros((len(x), n_components))
     resp[np.arange(len(x)), labels] = 1.0
-    counts, means, covariances = _estimate_gaussian_parameters(x, resp, reg_covar, covariance_type)
+    counts = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps
+    means = (resp.T @ x) / counts[:, np.newaxis]
+    covariances = _covariances(x, resp, counts, means, reg_covar, covariance_type)
     precisions = (np.linalg.inv(covariances) if covariance_type in ("full", "tied")
                   else 1.0 / covariances)
     return {"weights_init": counts / len(x), "means_init": means, "precisions_init": precisions}
@@ -139,7 +159,7 @@ def gaussians_of_clusters(x: np.ndarray, labels: np.ndarray, n_components: int,
 def _fit_mixture(x: np.ndarray, config: GmmConfig, what: str, **start) -> GaussianMixture:
     settings = dict(covariance_type=config.covariance_type, max_iter=config.max_iter,
                     tol=config.tol, reg_covar=config.reg_covar, init_params=config.init_params,
-                    random_state=config.seed, verbose=2, verbose_interval=10,
+                    random_state=config.seed, verbose=1, verbose_interval=10,  # progress; 2 would keep timings on the model
                     n_init=1 if start else config.n_init, **start)
     if config.cluster_sizes == "equal":
         model = EqualSizeGaussianMixture(config.n_components, size_tol=config.size_tol,
@@ -150,9 +170,6 @@ def _fit_mixture(x: np.ndarray, config: GmmConfig, what: str, **start) -> Gaussi
         model.fit(x)
     except ValueError as error:  # e.g. a singular covariance: reg_covar too small
         raise PipelineError(f"{what}: {error}".replace("\n", " ")) from error
-    # Verbose EM leaves wall-clock times on the model; drop them so equal fits pickle equally.
-    for attribute in ("_init_prev_time", "_iter_prev_time"):
-        vars(model).pop(attribute, None)
     if not model.converged_:
         log.warning("%s: EM did not converge in %d iterations", what, config.max_iter)
     return model
@@ -200,11 +217,6 @@ def closeness_to_clusters(model: Any, x: np.ndarray, proba: np.ndarray | None) -
     """For each row and cluster, how typical the row is of it: the mixture's probability
     ``proba`` if there is one, else minus the distance to a K-Means centre."""
     return proba if proba is not None else -model.transform(x)
-
-
-def save_model(model: Any, path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def save_assignments(

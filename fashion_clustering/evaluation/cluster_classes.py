@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import confusion_matrix
 
 from ..data.idx import CLASS_NAMES
 from .figures import pyplot, save_figure
@@ -41,9 +42,7 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """
     predicted = matched_predictions(y_true, y_pred)
     matched = predicted >= 0
-    table = np.zeros((len(CLASS_NAMES), len(CLASS_NAMES)), dtype=np.int64)
-    np.add.at(table, (np.asarray(y_true)[matched], predicted[matched]), 1)
-    return table
+    return confusion_matrix(np.asarray(y_true)[matched], predicted[matched], labels=range(len(CLASS_NAMES)))
 
 
 def write_confusion_png(path: str | Path, y_true: np.ndarray, y_pred: np.ndarray, title: str) -> None:

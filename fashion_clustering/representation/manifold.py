@@ -21,14 +21,13 @@ import numpy as np
 
 from ..errors import RUN_PIPELINE, PipelineError
 from ..files import read_pickle, write_pickle
+from ..fixed_order import METRICS, distances
 from ..params import Section
 from ..quiet_tensorflow import import_tensorflow
 
 log = logging.getLogger(__name__)
 
 MANIFOLDS = ("none", "umap")
-# Distances between codes that both UMAP and the extension to new codes use.
-METRICS = ("euclidean", "manhattan")
 # New rows whose distances to every training code are held at once (memory, not results).
 NEIGHBOUR_CHUNK = 64
 
@@ -84,21 +83,6 @@ def fit_umap(codes: np.ndarray, config: UmapConfig) -> NeighbourEmbedding:
                               config.n_neighbors, config.metric)
 
 
-def _distances(rows: np.ndarray, columns_of_codes: np.ndarray, metric: str) -> np.ndarray:
-    """Each row's distance (squared, for euclidean) to each code, in float32, summed over
-    dimensions in their order."""
-    total = np.zeros((len(rows), columns_of_codes.shape[1]), np.float32)
-    term = np.empty_like(total)
-    for dimension, column in enumerate(columns_of_codes):
-        np.subtract(rows[:, dimension, None], column[None, :], out=term)
-        if metric == "euclidean":
-            np.multiply(term, term, out=term)
-        else:
-            np.abs(term, out=term)
-        total += term
-    return total
-
-
 def nearest(distances: np.ndarray, k: int) -> np.ndarray:
     """The indices of each row's ``k`` smallest distances, in index order; of equal
     distances, the lower indices are taken (a partition alone may take any of them)."""
@@ -113,13 +97,13 @@ def embed_codes(manifold: NeighbourEmbedding, codes: np.ndarray) -> np.ndarray:
     """Embed new codes, as float32 rows: each is the mean of the embeddings of its
     ``n_neighbors`` nearest training codes."""
     start = time.perf_counter()
-    columns = np.asarray(manifold.codes, np.float32).T.copy()
+    training_codes = np.asarray(manifold.codes, np.float32)
     embedding = np.asarray(manifold.embedding, np.float64)
     k = min(manifold.n_neighbors, len(embedding))
     chunks = [np.empty((0, embedding.shape[1]))]
     for first in range(0, len(codes), NEIGHBOUR_CHUNK):
         rows = np.asarray(codes[first:first + NEIGHBOUR_CHUNK], np.float32)
-        neighbours = nearest(_distances(rows, columns, manifold.metric), k)
+        neighbours = nearest(distances(rows, training_codes, manifold.metric), k)
         total = np.zeros((len(rows), embedding.shape[1]))
         for j in range(k):
             total += embedding[neighbours[:, j]]
