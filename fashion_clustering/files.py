@@ -1,5 +1,14 @@
 """Atomic, byte-stable writers: DVC hashes every output, so same content means same bytes,
-and a failed stage must leave nothing half-written behind."""
+and a failed stage must leave nothing half-written behind.
+
+Under ``dvc repro`` a temporary file and ``os.replace`` would be enough: DVC deletes a
+stage's outputs before running it, so there is no previous output to keep. The rest, about
+half of this module (a directory swapped in by ``renameat2``, an old output set aside and
+put back after a crash, :func:`outputs_together`), keeps the previous outputs whole when a
+stage runs outside DVC's deletion: its script run by hand (``python -m stages.<name>``, as
+the end-to-end tests, the benchmark's scratch projects and docs/pipeline.md's promise do),
+where a failed or killed stage must leave the last good outputs as they were, all of them.
+"""
 
 from __future__ import annotations
 

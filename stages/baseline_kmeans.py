@@ -8,10 +8,10 @@ from fashion_clustering.stage import run_stage
 
 
 def main(prepared_dir: str, model_file: str, assignments_file: str) -> None:
-    with Section.load("baseline_kmeans") as p:
-        config = KMeansConfig.from_params(p)
+    with Section.load("baseline_kmeans") as section:
+        config = KMeansConfig.from_params(section)
     pixels = {split: load_split(prepared_dir, split)[0] for split in SPLITS}
-    model = fit_kmeans(pixels["train"], config, what="baseline K-Means on pixels")
+    model = fit_kmeans(pixels["train"], config, name="baseline K-Means on pixels")
     write_pickle(model_file, model)
     save_assignments(assignments_file, model, pixels)
 

@@ -8,10 +8,10 @@ from fashion_clustering.stage import run_stage
 
 
 def main(features_file: str, model_file: str, assignments_file: str) -> None:
-    with Section.load("cluster_kmeans") as p:
-        config = KMeansConfig.from_params(p, sizes=True)
+    with Section.load("cluster_kmeans") as section:
+        config = KMeansConfig.from_params(section, sizes=True)
     features = load_arrays(features_file, SPLITS)
-    model = fit_kmeans(features["train"], config, what="K-Means on codes")
+    model = fit_kmeans(features["train"], config, name="K-Means on codes")
     write_pickle(model_file, model)
     save_assignments(assignments_file, model, features)
 

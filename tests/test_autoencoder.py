@@ -19,6 +19,7 @@ from fashion_clustering.representation.autoencoder import (
     seed_everything, train_autoencoder,
 )
 from fashion_clustering.errors import PipelineError
+from fashion_clustering.params import Section
 
 # Keras' own numpy-2 deprecation noise, not this project's.
 pytestmark = pytest.mark.filterwarnings(
@@ -67,17 +68,19 @@ def test_conv_with_latent_dim():
 
 
 @pytest.mark.parametrize(
-    "config, match",
+    "values, match",
     [
-        (AutoencoderConfig("rnn", 10, [64], [32]), r"architecture must be one of dense, conv, got 'rnn'"),
-        (AutoencoderConfig("dense", None, [64], [32]), r"latent_dim must be an integer >= 1"),
-        (AutoencoderConfig("conv", 10, [64], [8, 16, 32, 64]), r"conv_filters has 4 entries"),
+        ({"architecture": "rnn"}, r"train_autoencoder\.architecture must be one of 'conv', 'dense', got 'rnn'"),
+        ({"latent_dim": None}, r"train_autoencoder\.latent_dim must be an integer >= 1 for the dense"),
+        ({"architecture": "conv", "conv_filters": [8, 16, 32, 64]}, r"conv_filters has 4 entries"),
     ],
     ids=["unknown-architecture", "dense-without-latent", "too-many-pools"],
 )
-def test_bad_architecture(config, match):
+def test_bad_architecture_is_named_where_the_params_are_read(values, match):
+    good = {"architecture": "dense", "latent_dim": 10, "dense_units": [64], "conv_filters": [32],
+            "input_noise": 0.0}
     with pytest.raises(PipelineError, match=match):
-        build_autoencoder(config)
+        AutoencoderConfig.from_params(Section(good | values, "train_autoencoder"))
 
 
 def reconstruction_mse(autoencoder, x):

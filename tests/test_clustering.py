@@ -72,9 +72,9 @@ def test_bad_features(train, fit, config):
     with_nan = x.copy()
     with_nan[7, 1] = np.nan
     with pytest.raises(PipelineError, match="finite 2-D array"):
-        fit(with_nan, config, what="codes")
+        fit(with_nan, config, name="codes")
     with pytest.raises(PipelineError, match=r"^codes: .*got shape \(150,\)"):
-        fit(x[:, 0], config, what="codes")
+        fit(x[:, 0], config, name="codes")
 
 
 def test_unknown_covariance_type(train):

@@ -20,7 +20,7 @@ from fashion_clustering.evaluation.cluster_classes import largest_confusions, mo
 from fashion_clustering.report.content import FLAGGED_SETS, cluster_rows, compose, layer_rows, ranked_methods, training_extras
 from fashion_clustering.report.pictures import ReportConfig, least_typical, make_figures
 from fashion_clustering.report.run import Run, RunSettings, read_losses
-from fashion_clustering.report.document import Document, Figure, Paragraph, Section, Table, to_markdown, write_pdf
+from fashion_clustering.report.document import Chapter, Document, Figure, Paragraph, Table, to_markdown, write_pdf
 
 from conftest import PROJECT_ROOT
 
@@ -81,9 +81,9 @@ def test_training_extras_name_each_option_that_is_on():
 
 def test_markdown_numbers_sections_tables_and_figures(tmp_path):
     document = Document("Title", [
-        Section("Abstract", [Paragraph("text")], numbered=False),
-        Section("One", [Table("first", ["a", "b"], [["1", "2"]]), Figure(tmp_path / "f.png", "pic")]),
-        Section("Two", [Table("second", ["c"], [["3"]])]),
+        Chapter("Abstract", [Paragraph("text")], numbered=False),
+        Chapter("One", [Table("first", ["a", "b"], [["1", "2"]]), Figure(tmp_path / "f.png", "pic")]),
+        Chapter("Two", [Table("second", ["c"], [["3"]])]),
     ])
     text = to_markdown(document)
     for line in ("# Title", "## Abstract", "## 1 One", "## 2 Two", "*Table 1: first*", "| a | b |",

@@ -270,8 +270,8 @@ class EqualSizeKMeans(ClusterMixin, BaseEstimator):
         tol = self.tol * float(np.var(x, axis=0).mean())  # scikit-learn's scale of tol
         best = None
         for _ in range(self.n_init):
-            start, _ = kmeans_plusplus(x, self.n_clusters, random_state=random_state)
-            run = self._lloyd(x, start, tol)
+            initial_centers, _ = kmeans_plusplus(x, self.n_clusters, random_state=random_state)
+            run = self._lloyd(x, initial_centers, tol)
             if best is None or run.inertia < best.inertia:
                 best = run
         self.cluster_centers_, self.offsets_, self.labels_ = best.centers, best.offsets, best.labels

@@ -51,11 +51,11 @@ class FetchConfig:
     timeout: float
 
     @classmethod
-    def from_params(cls, p: Section) -> "FetchConfig":
+    def from_params(cls, section: Section) -> "FetchConfig":
         """The fetch section: the directories to try in order, then the download location."""
-        source_dirs = tuple(d for d in (p.text("source_dir", optional=True), p.text("debian_dir")) if d)
-        return cls(source_dirs, p.url("base_url", URL_SCHEMES, optional=True),
-                   p.number("timeout_seconds", minimum=0, exclusive=True))
+        source_dirs = tuple(d for d in (section.text("source_dir", optional=True), section.text("debian_dir")) if d)
+        return cls(source_dirs, section.url("base_url", URL_SCHEMES, optional=True),
+                   section.number("timeout_seconds", minimum=0, exclusive=True))
 
 
 def gunzip(data: bytes, source: str) -> bytes:

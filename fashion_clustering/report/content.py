@@ -17,7 +17,7 @@ from ..methods import METHODS
 from ..representation.autoencoder import AutoencoderConfig
 from ..representation.clustering_layer import ClusteringLayerConfig
 from ..representation.views import ViewsConfig
-from .document import Document, Figure, Paragraph, Section, Table
+from .document import Chapter, Document, Figure, Paragraph, Table
 from .pictures import ReportConfig
 from .run import Run, RunSettings
 
@@ -92,10 +92,10 @@ def manifold_phrase(settings: RunSettings) -> str:
             f"neighbours), fitted on the training codes" if umap is not None else "the codes themselves")
 
 
-def abstract(run: Run) -> Section:
+def abstract(run: Run) -> Chapter:
     test, totals = _test_scores(run.scores), _totals(run)
     best = ranked_methods(run.scores)[0]
-    return Section("Abstract", [Paragraph(
+    return Chapter("Abstract", [Paragraph(
         f"We cluster the {sum(totals.values()):,} images of Fashion-MNIST into groups without "
         f"showing any model a label, in three ways: K-Means on the raw pixels, and K-Means or a "
         f"Gaussian mixture on the representation learned by an autoencoder. On the "
@@ -105,8 +105,8 @@ def abstract(run: Run) -> Section:
         f"for K-Means on raw pixels.")], numbered=False)
 
 
-def introduction(settings: RunSettings) -> Section:
-    return Section("Introduction", [Paragraph(
+def introduction(settings: RunSettings) -> Chapter:
+    return Chapter("Introduction", [Paragraph(
         "Clustering groups images by what they look like, with no labels. Distances between raw "
         "pixels reflect brightness and position more than shape, so we also cluster a compact "
         "representation: an autoencoder learns to reconstruct each image through a code of a few "
@@ -121,11 +121,11 @@ def introduction(settings: RunSettings) -> Section:
         f"components), both on {manifold_phrase(settings)}.")])
 
 
-def dataset(run: Run, config: ReportConfig, figures: Mapping[str, Path]) -> Section:
+def dataset(run: Run, config: ReportConfig, figures: Mapping[str, Path]) -> Chapter:
     counts, totals, side = run.class_counts, _totals(run), IMAGE_SHAPE[0]
     fetch = run.settings.fetch
     sources = ", then ".join(str(s) for s in (*fetch.source_dirs, fetch.base_url) if s)
-    return Section("Dataset", [
+    return Chapter("Dataset", [
         Paragraph(f"Fashion-MNIST: {side}×{side} grey images of {len(CLASS_NAMES)} kinds of clothing. "
                   f"The {len(run.checksums)} official files come from the first of these sources that "
                   f"has them: {sources}. Their "
@@ -163,14 +163,14 @@ def clustering_table(settings: RunSettings) -> Table:
     ])
 
 
-def architecture(run: Run) -> Section:
+def architecture(run: Run) -> Chapter:
     settings, side = run.settings, IMAGE_SHAPE[0]
     ae, training, umap = settings.autoencoder, settings.training, settings.encode.umap
     umap_extension = (f" The clusterers see the UMAP embedding of the training codes; any other image "
                       f"is placed at the mean of the embeddings of its {umap.n_neighbors} "
                       f"nearest training codes." if umap is not None else "")
     extras = training_extras(ae, settings.views, settings.clustering_layer)
-    return Section("Architecture", [
+    return Chapter("Architecture", [
         Paragraph(f"The autoencoder ({ae.architecture}) as saved by the run: its encoder maps "
                   f"the {side * side} pixels to the code, its decoder maps the code back to pixels. "
                   f"It is trained with Adam (learning rate {training.learning_rate}, "
@@ -224,7 +224,7 @@ def method_blocks(run: Run, config: ReportConfig, figures: Mapping[str, Path], m
     ]
 
 
-def results(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusion_dir: Path) -> Section:
+def results(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusion_dir: Path) -> Chapter:
     scores, (train_loss, val_loss) = run.scores, run.losses
     blocks = [
         Table("Scores of every method on every split (ACC after Hungarian matching).",
@@ -239,7 +239,7 @@ def results(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
                       f"class it is matched to on the test split.", 0.65) for method, title in METHODS.items()]
     for method in METHODS:
         blocks += method_blocks(run, config, figures, method)
-    return Section("Results", [
+    return Chapter("Results", [
         *blocks,
         Figure(figures["map"], "The test representation in two dimensions: coloured by the cluster "
                                "of each method (in its matched class's colour) and by the true class."),
@@ -249,13 +249,13 @@ def results(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
     ])
 
 
-def conclusion(run: Run, config: ReportConfig) -> Section:
+def conclusion(run: Run, config: ReportConfig) -> Chapter:
     test = _test_scores(run.scores)
     best, second = ranked_methods(run.scores)[:2]
     table = confusion_counts(run.splits["test"][1], run.test_clusters[best])
     worst = "; ".join(f"{n:,} {true} images fell in the cluster matched to {pred}"
                       for n, true, pred in largest_confusions(table, config.confusions_named))
-    return Section("Conclusion", [Paragraph(
+    return Chapter("Conclusion", [Paragraph(
         f"{METHODS[best]} recovers the classes best: test ACC {test[best]['acc']:.3f}, "
         f"{test[best]['acc'] - test[second]['acc']:.3f} above {METHODS[second]} and "
         f"{test[best]['acc'] - test['baseline_kmeans']['acc']:.3f} above K-Means on raw pixels; its "

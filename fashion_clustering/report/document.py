@@ -1,4 +1,4 @@
-"""A small document model (sections of paragraphs, tables and figures) and its two
+"""A small document model (numbered chapters of paragraphs, tables and figures) and its two
 renderings: Markdown, and a one-column PDF with numbered sections and captioned figures
 and tables, made by fpdf2 (no TeX needed). Both are byte-stable."""
 
@@ -42,7 +42,7 @@ Block = Union[Paragraph, Table, Figure]
 
 
 @dataclass(frozen=True)
-class Section:
+class Chapter:
     title: str
     blocks: Sequence[Block]
     numbered: bool = True
@@ -51,19 +51,19 @@ class Section:
 @dataclass(frozen=True)
 class Document:
     title: str
-    sections: Sequence[Section] = field(default_factory=list)
+    chapters: Sequence[Chapter] = field(default_factory=list)
 
 
 def _numbering(document: Document):
     """Yield ``(section heading, block, label)``: labels number tables and figures in order."""
     counts = {Table: 0, Figure: 0}
-    section_number = 0
-    for section in document.sections:
-        if section.numbered:
-            section_number += 1
-        heading = f"{section_number} {section.title}" if section.numbered else section.title
+    number = 0
+    for chapter in document.chapters:
+        if chapter.numbered:
+            number += 1
+        heading = f"{number} {chapter.title}" if chapter.numbered else chapter.title
         yield heading, None, None
-        for block in section.blocks:
+        for block in chapter.blocks:
             label = None
             if type(block) in counts:
                 counts[type(block)] += 1

@@ -15,37 +15,25 @@ from ..evaluation.figures import image_grid, loss_figure, map_figure, save_figur
 from ..evaluation.outliers import OUTLIERS
 from ..evaluation.typicality import turned
 from ..methods import METHODS, ON_FEATURES
-from ..params import Section
+from ..params import Settings, setting
 from ..representation.autoencoder import reconstruct
 from ..representation.manifold import two_d_map
 from .run import Run
 
 
 @dataclass(frozen=True)
-class ReportConfig:
-    samples_per_class: int
-    gallery_size: int
-    reconstructions_per_class: int
-    map_points: int
-    map_neighbors: int
-    confusions_named: int
-    least_typical: int
-    dpi: int
-    seed: int
+class ReportConfig(Settings):
+    """The settings in the report section of params.yaml."""
 
-    @classmethod
-    def from_params(cls, section: Section) -> "ReportConfig":
-        """The settings in the report section of params.yaml, validated."""
-        return cls(
-            samples_per_class=section.integer("samples_per_class", minimum=1),
-            gallery_size=section.integer("gallery_size", minimum=1),
-            reconstructions_per_class=section.integer("reconstructions_per_class", minimum=1),
-            map_points=section.integer("map_points", minimum=10),
-            map_neighbors=section.integer("map_neighbors", minimum=2),
-            confusions_named=section.integer("confusions_named", minimum=1),
-            least_typical=section.integer("least_typical", minimum=1),
-            dpi=section.integer("dpi", minimum=30), seed=section.integer("seed", minimum=0),
-        )
+    samples_per_class: int = setting("integer", minimum=1)
+    gallery_size: int = setting("integer", minimum=1)
+    reconstructions_per_class: int = setting("integer", minimum=1)
+    map_points: int = setting("integer", minimum=10)
+    map_neighbors: int = setting("integer", minimum=2)
+    confusions_named: int = setting("integer", minimum=1)
+    least_typical: int = setting("integer", minimum=1)
+    dpi: int = setting("integer", minimum=30)
+    seed: int = setting("integer", minimum=0)
 
 
 def least_typical(typicalities: np.ndarray, count: int) -> np.ndarray:

@@ -165,8 +165,8 @@ class ExactNetwork:
         if not len(rows):  # the layers' reshapes need a row to infer the output's size
             return self.outputs(np.zeros((1, *rows.shape[1:])), 1)[:0]
         chunks = []
-        for start in range(0, len(rows), batch_size):
-            out = np.asarray(rows[start:start + batch_size], np.float64)
+        for first in range(0, len(rows), batch_size):
+            out = np.asarray(rows[first:first + batch_size], np.float64)
             for layer in self.layers:
                 out = layer(out)
             chunks.append(out.reshape(len(out), -1))
