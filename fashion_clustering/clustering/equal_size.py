@@ -48,6 +48,13 @@ def _softmax_rows(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.exp(log_softmax), lse
 
 
+def _balance(log_prob: np.ndarray, w: np.ndarray, target: float) -> tuple[np.ndarray, float]:
+    """The responsibilities under log weights ``w``, and the objective of
+    :func:`equal_mass_log_weights` there."""
+    resp, lse = _softmax_rows(log_prob + w)
+    return resp, target * w.sum() - lse.sum()
+
+
 def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: float,
                            max_iter: int) -> np.ndarray:
     """Log mixture weights under which every component's responsibility mass over the rows
@@ -64,8 +71,7 @@ def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: f
     n, k = log_prob.shape
     target = n / k
     w = np.array(log_weights, dtype=np.float64)
-    resp, lse = _softmax_rows(log_prob + w)
-    objective = target * w.sum() - lse.sum()
+    resp, objective = _balance(log_prob, w, target)
     damping = 1.0
     for _ in range(max_iter):
         mass = resp.sum(axis=0)
@@ -77,8 +83,7 @@ def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: f
             # Marquardt's scaling by the masses, at least one row's: an empty component
             # (its rows all gone to others) still gets a step back towards them.
             trial = w + np.linalg.solve(curvature + damping * np.diag(np.maximum(mass, 1.0)), gradient)
-            trial_resp, trial_lse = _softmax_rows(log_prob + trial)
-            trial_objective = target * trial.sum() - trial_lse.sum()
+            trial_resp, trial_objective = _balance(log_prob, trial, target)
             if trial_objective > objective or damping > MAX_DAMPING:
                 break
             damping *= 4

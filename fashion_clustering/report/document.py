@@ -94,14 +94,14 @@ def _font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
-def write_pdf(document: Document, path: str | Path, base_dir: str | Path) -> None:
-    """The document as a PDF; figure paths are relative to ``base_dir``."""
+def _title_page(title: str):
+    """An A4 PDF, byte-stable, with its fonts, and ``title`` at the top of its first page."""
     from fpdf import FPDF
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # it logs each font subset step
     pdf = FPDF(format="A4")
     pdf.set_creation_date(PDF_DATE)
-    pdf.set_title(document.title)
+    pdf.set_title(title)
     pdf.set_margins(PAGE_MARGIN_MM, PAGE_MARGIN_MM)
     pdf.set_auto_page_break(True, PAGE_MARGIN_MM)
     fonts = _font_dir()  # DejaVu, shipped with matplotlib, for text beyond Latin-1
@@ -109,8 +109,14 @@ def write_pdf(document: Document, path: str | Path, base_dir: str | Path) -> Non
         pdf.add_font("serif", style, str(fonts / f"DejaVuSerif{suffix}.ttf"))
     pdf.add_page()
     pdf.set_font("serif", "B", 15)
-    pdf.multi_cell(0, 8, document.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+    return pdf
+
+
+def write_pdf(document: Document, path: str | Path, base_dir: str | Path) -> None:
+    """The document as a PDF; figure paths are relative to ``base_dir``."""
+    pdf = _title_page(document.title)
     for heading, block, label in _numbering(document):
         if block is None:
             if pdf.get_y() > pdf.h - 3 * PAGE_MARGIN_MM:

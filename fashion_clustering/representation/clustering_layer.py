@@ -95,16 +95,12 @@ def target_distribution(q: np.ndarray) -> np.ndarray:
     return (weighted.T / weighted.sum(axis=1)).T
 
 
-def fine_tune(autoencoder, x_train: np.ndarray, config: ClusteringLayerConfig,
-              batch_size: int, seed: int) -> dict[str, list[float]]:
-    """Fine-tune ``autoencoder`` in place on reconstruction + ``weight`` × KL(p ‖ q); return
-    the per-epoch losses and, per target update, the share of images that changed cluster."""
+def _with_clustering_layer(autoencoder, initial: Centres, config: ClusteringLayerConfig):
+    """A compiled model of two outputs, the reconstruction and the soft assignments of the
+    code to centres that start at ``initial`` (only the means are trained)."""
     import keras
 
     encoder, decoder = autoencoder.get_layer("encoder"), autoencoder.get_layer("decoder")
-    initial = initial_centres(encode(encoder, x_train, batch_size), config, seed)
-    log.info("clustering layer: %s kernel, %d centres from the codes of %d images; weight %g, "
-             "%d epochs", config.kernel, config.n_clusters, len(x_train), config.weight, config.epochs)
 
     class ClusteringLayer(keras.layers.Layer):
         def build(self, input_shape):
@@ -120,6 +116,17 @@ def fine_tune(autoencoder, x_train: np.ndarray, config: ClusteringLayerConfig,
     model = keras.Model(inputs, [decoder(code), ClusteringLayer(name="clustering")(code)])
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss=["mse", "kl_divergence"], loss_weights=[1.0, config.weight])
+    return model
+
+
+def fine_tune(autoencoder, x_train: np.ndarray, config: ClusteringLayerConfig,
+              batch_size: int, seed: int) -> dict[str, list[float]]:
+    """Fine-tune ``autoencoder`` in place on reconstruction + ``weight`` × KL(p ‖ q); return
+    the per-epoch losses and, per target update, the share of images that changed cluster."""
+    initial = initial_centres(encode(autoencoder.get_layer("encoder"), x_train, batch_size), config, seed)
+    log.info("clustering layer: %s kernel, %d centres from the codes of %d images; weight %g, "
+             "%d epochs", config.kernel, config.n_clusters, len(x_train), config.weight, config.epochs)
+    model = _with_clustering_layer(autoencoder, initial, config)
     history: dict[str, list[float]] = {"changed": []}
     labels = None
     for _ in range(math.ceil(config.epochs / config.update_interval)):
