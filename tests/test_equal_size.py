@@ -124,3 +124,19 @@ def test_kmeans_checks_it_is_fitted_and_the_features_it_was_fitted_on(blobs):
     assert model.n_features_in_ == x.shape[1]
     with pytest.raises(ValueError, match="features"):
         model.predict(x[:, :-1])
+
+
+# The private hooks of scikit-learn's EM that the row-wise and equal-size mixtures override.
+# Renamed or re-signed by an upgrade, they would no longer be called, silently: fail here.
+EM_HOOKS = {"_e_step": "(self, X, xp=None)", "_estimate_log_prob": "(self, X, xp=None)",
+            "_initialize": "(self, X, resp, xp=None)", "_get_parameters": "(self)",
+            "_set_parameters": "(self, params, xp=None)", "_estimate_log_weights": "(self, xp=None)"}
+
+
+@pytest.mark.parametrize("hook", EM_HOOKS)
+def test_the_em_hooks_overridden_here_are_still_scikit_learns(hook):
+    import inspect
+
+    from sklearn.mixture import GaussianMixture
+
+    assert str(inspect.signature(getattr(GaussianMixture, hook))) == EM_HOOKS[hook]
