@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_clustering.clustering.rowwise import row_sums
 from fashion_clustering.data.dataset import load_split
 from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.evaluation.outliers import OUTLIERS
@@ -32,11 +31,12 @@ from fashion_clustering.evaluation.typicality import (
     SCORES, atypical, calibrate, turned, typicality, typicality_scores,
 )
 from fashion_clustering.files import read_pickle
+from fashion_clustering.fixed_order import distances, row_sums
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.params import Section
 from fashion_clustering.representation.exact_decoder import exact_decode, load_exact_decoder
 from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
-from fashion_clustering.representation.manifold import _distances, embed_codes, load_manifold
+from fashion_clustering.representation.manifold import embed_codes, load_manifold
 
 ROOT = Path(__file__).resolve().parents[1]
 NEIGHBOURS = 20  # training codes whose mean distance is the code distance (UMAP's n_neighbors)
@@ -58,10 +58,9 @@ CANDIDATES = {  # name: the scores whose worst rank counts
 
 def code_distances(codes: np.ndarray, training_codes: np.ndarray) -> np.ndarray:
     """Each code's mean euclidean distance to its :data:`NEIGHBOURS` nearest training codes."""
-    columns = training_codes.T.copy()
     chunks = [np.empty(0)]
     for start in range(0, len(codes), ROW_CHUNK):
-        squared = _distances(codes[start:start + ROW_CHUNK], columns, "euclidean")
+        squared = distances(codes[start:start + ROW_CHUNK], training_codes, "euclidean")
         chunks.append(np.sqrt(np.partition(squared, NEIGHBOURS - 1, axis=1)[:, :NEIGHBOURS]).mean(axis=1))
     return np.concatenate(chunks)
 

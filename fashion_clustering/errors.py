@@ -11,3 +11,8 @@ class PipelineError(Exception):
 
 # What to say when a file the pipeline makes is missing.
 RUN_PIPELINE = "run `dvc repro` to make it"
+
+
+def not_found(path: object, hint: str = RUN_PIPELINE) -> PipelineError:
+    """The error for a file the pipeline makes that is missing; ``hint``: how to make it."""
+    return PipelineError(f"{path}: not found; {hint}")

@@ -1,5 +1,14 @@
 """Atomic, byte-stable writers: DVC hashes every output, so same content means same bytes,
-and a failed stage must leave nothing half-written behind."""
+and a failed stage must leave nothing half-written behind.
+
+Under ``dvc repro`` a temporary file and ``os.replace`` would be enough: DVC deletes a
+stage's outputs before running it, so there is no previous output to keep. The rest, about
+half of this module (a directory swapped in by ``renameat2``, an old output set aside and
+put back after a crash, :func:`outputs_together`), keeps the previous outputs whole when a
+stage runs outside DVC's deletion: its script run by hand (``python -m stages.<name>``, as
+the end-to-end tests, the benchmark's scratch projects and docs/pipeline.md's promise do),
+where a failed or killed stage must leave the last good outputs as they were, all of them.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +28,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from .errors import PipelineError
+from .errors import PipelineError, not_found
 
 # A fixed timestamp keeps zip archives (.npz, .keras) byte-identical from run to run.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -231,7 +240,7 @@ def read_json(path: str | os.PathLike[str], hint: str) -> Any:
     try:
         return json.loads(Path(path).read_text())
     except FileNotFoundError as error:
-        raise PipelineError(f"{path}: not found; {hint}") from error
+        raise not_found(path, hint) from error
     except (OSError, ValueError) as error:
         raise PipelineError(f"{path}: expected a JSON file ({error})") from error
 
@@ -241,7 +250,7 @@ def read_pickle(path: str | os.PathLike[str], hint: str) -> Any:
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError as error:
-        raise PipelineError(f"{path}: not found; {hint}") from error
+        raise not_found(path, hint) from error
     except OSError as error:
         raise PipelineError(f"{path}: cannot read ({error.strerror})") from error
     try:

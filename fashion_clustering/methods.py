@@ -1,4 +1,6 @@
-"""The three clustering methods the pipeline compares, by the names its files use."""
+"""The three clustering methods the pipeline compares, by the names its files and metrics
+use: a method's name, not its stage's (the cluster_kmeans stage writes ae_kmeans files), so
+that the names users compare runs by stay put whichever stage makes them."""
 
 from __future__ import annotations
 

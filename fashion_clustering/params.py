@@ -8,11 +8,12 @@ a misspelt key would otherwise be ignored, and with it the user's intent.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import urllib.parse
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any, Collection, TypeVar
 
 import yaml
 
@@ -199,3 +200,29 @@ class Section:
             starts = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
             self._fail(key, f"a URL starting {starts}" + (" or null" if optional else ""), value)
         return value
+
+
+def setting(kind: str, default: Any = dataclasses.MISSING, **rules: Any) -> Any:
+    """A field of a config dataclass that :class:`Settings` reads from params.yaml, by the
+    :class:`Section` getter ``kind`` (``integer``, ``number``, ``choice``, ...) with
+    ``rules`` (``minimum=1``, ``options=...``); ``default``: kept where a section does not
+    read the field (see ``skip`` in :meth:`Settings.from_params`)."""
+    return dataclasses.field(default=default, metadata={"setting": (kind, rules)})
+
+
+SettingsT = TypeVar("SettingsT", bound="Settings")
+
+
+class Settings:
+    """A config dataclass whose :func:`setting` fields are read, and validated, from one
+    section of params.yaml: each field is declared once, with its rule, and read by its name."""
+
+    @classmethod
+    def from_params(cls: type[SettingsT], section: Section, skip: Collection[str] = ()) -> SettingsT:
+        """The settings in ``section``, validated; fields in ``skip`` keep their defaults."""
+        values = {}
+        for field in dataclasses.fields(cls):
+            if "setting" in field.metadata and field.name not in skip:
+                kind, rules = field.metadata["setting"]
+                values[field.name] = getattr(section, kind)(field.name, **rules)
+        return cls(**values)

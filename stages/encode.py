@@ -14,8 +14,8 @@ from fashion_clustering.stage import run_stage
 
 
 def main(prepared_dir: str, model_file: str, features_file: str, manifold_file: str) -> None:
-    with Section.load("encode") as p:
-        config = EncodeConfig.from_params(p)
+    with Section.load("encode") as section:
+        config = EncodeConfig.from_params(section)
     encoder = load_exact_encoder(model_file)
     codes = {split: exact_encode(encoder, load_split(prepared_dir, split)[0], config.batch_size)
              for split in SPLITS}

@@ -6,8 +6,8 @@ from fashion_clustering.stage import run_stage
 
 
 def main(out_dir: str) -> None:
-    with Section.load("fetch") as p:
-        config = FetchConfig.from_params(p)
+    with Section.load("fetch") as section:
+        config = FetchConfig.from_params(section)
     fetch_dataset(out_dir, config.source_dirs, config.base_url, timeout=config.timeout)
 
 

@@ -10,8 +10,8 @@ from fashion_clustering.stage import run_stage
 
 
 def main(raw_dir: str, out_dir: str, counts_file: str) -> None:
-    with Section.load("preprocess") as p:
-        config = PreprocessConfig.from_params(p)
+    with Section.load("preprocess") as section:
+        config = PreprocessConfig.from_params(section)
     splits = prepare(Path(raw_dir), **asdict(config))
     with atomic_path(out_dir) as tmp:
         save_splits(tmp, splits)

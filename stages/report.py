@@ -6,15 +6,17 @@ from pathlib import Path
 
 from fashion_clustering.files import atomic_path
 from fashion_clustering.params import Section
-from fashion_clustering.report.content import FIGURES, ReportConfig, compose, load_run, make_figures
+from fashion_clustering.report.content import FIGURES, compose
 from fashion_clustering.report.document import to_markdown, write_pdf
+from fashion_clustering.report.pictures import ReportConfig, make_figures
+from fashion_clustering.report.run import load_run
 from fashion_clustering.stage import run_stage
 
 
 def main(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
          assignments_dir: str, typicality_file: str, metrics_dir: str, report_dir: str) -> None:
-    with Section.load("report") as p:
-        config = ReportConfig.from_params(p)
+    with Section.load("report") as section:
+        config = ReportConfig.from_params(section)
     run = load_run(raw_dir, prepared_dir, models_dir, features_file, assignments_dir, typicality_file, metrics_dir)
     with atomic_path(report_dir) as tmp:
         figures = make_figures(run, config, tmp / FIGURES)

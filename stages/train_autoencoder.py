@@ -16,10 +16,10 @@ from fashion_clustering.stage import run_stage
 
 
 def main(prepared_dir: str, model_file: str, log_dir: str) -> None:
-    with Section.load("train_autoencoder") as p:
-        architecture, training = AutoencoderConfig.from_params(p), TrainingConfig.from_params(p)
-        views = ViewsConfig.from_params(p.section("views"))
-        clustering = ClusteringLayerConfig.from_params(p.section("clustering"))
+    with Section.load("train_autoencoder") as section:
+        architecture, training = AutoencoderConfig.from_params(section), TrainingConfig.from_params(section)
+        views = ViewsConfig.from_params(section.section("views"))
+        clustering = ClusteringLayerConfig.from_params(section.section("clustering"))
     threads = training.threads or available_cpus()
     seed_everything(training.seed, threads)
     x_train, _ = load_split(prepared_dir, "train")

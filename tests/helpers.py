@@ -15,11 +15,11 @@ from fashion_clustering.data.dataset import SPLITS, load_split
 from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.evaluation.metrics import clustering_scores
 from fashion_clustering.files import load_arrays
+from fashion_clustering.methods import METHODS
 
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 RAW_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
-METHODS = ("baseline_kmeans", "ae_kmeans", "ae_gmm")
 
 
 def tiny_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

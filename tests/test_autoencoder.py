@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 
 from fashion_clustering.representation.autoencoder import (
-    AutoencoderConfig, TrainingConfig, build_autoencoder, encode, load_encoder, save_model,
+    AutoencoderConfig, TrainingConfig, build_autoencoder, encode, load_autoencoder, save_model,
     seed_everything, train_autoencoder,
 )
 from fashion_clustering.errors import PipelineError
+from fashion_clustering.params import Section
 
 # Keras' own numpy-2 deprecation noise, not this project's.
 pytestmark = pytest.mark.filterwarnings(
@@ -67,17 +68,19 @@ def test_conv_with_latent_dim():
 
 
 @pytest.mark.parametrize(
-    "config, match",
+    "values, match",
     [
-        (AutoencoderConfig("rnn", 10, [64], [32]), r"architecture must be one of dense, conv, got 'rnn'"),
-        (AutoencoderConfig("dense", None, [64], [32]), r"latent_dim must be an integer >= 1"),
-        (AutoencoderConfig("conv", 10, [64], [8, 16, 32, 64]), r"conv_filters has 4 entries"),
+        ({"architecture": "rnn"}, r"train_autoencoder\.architecture must be one of 'conv', 'dense', got 'rnn'"),
+        ({"latent_dim": None}, r"train_autoencoder\.latent_dim must be an integer >= 1 for the dense"),
+        ({"architecture": "conv", "conv_filters": [8, 16, 32, 64]}, r"conv_filters has 4 entries"),
     ],
     ids=["unknown-architecture", "dense-without-latent", "too-many-pools"],
 )
-def test_bad_architecture(config, match):
+def test_bad_architecture_is_named_where_the_params_are_read(values, match):
+    good = {"architecture": "dense", "latent_dim": 10, "dense_units": [64], "conv_filters": [32],
+            "input_noise": 0.0}
     with pytest.raises(PipelineError, match=match):
-        build_autoencoder(config)
+        AutoencoderConfig.from_params(Section(good | values, "train_autoencoder"))
 
 
 def reconstruction_mse(autoencoder, x):
@@ -156,7 +159,7 @@ def test_save_model_is_byte_stable(tmp_path, trained):
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
-def test_load_encoder_gives_the_same_codes(tmp_path, rows, trained):
+def test_loaded_encoder_gives_the_same_codes(tmp_path, rows, trained):
     """Whatever the model: the conv net's batch-normalization statistics and the denoising
     net's noise layer (a no-op when encoding) survive saving and loading."""
     import keras
@@ -167,7 +170,7 @@ def test_load_encoder_gives_the_same_codes(tmp_path, rows, trained):
         assert np.any(np.array(norm.moving_mean) != 0) and np.any(np.array(norm.moving_variance) != 1)
     path = tmp_path / "model.keras"
     save_model(autoencoder, str(path))
-    loaded = load_encoder(str(path))
+    loaded = load_autoencoder(str(path)).get_layer("encoder")
     x = np.vstack(rows)
     codes = encode(encoder, x, batch_size=32)
     assert codes.shape == (64, encoder.output_shape[1]) and codes.dtype == np.float32
@@ -178,12 +181,12 @@ def test_load_encoder_gives_the_same_codes(tmp_path, rows, trained):
 
 
 @pytest.mark.parametrize("content", [None, b"not a zip archive"], ids=["missing", "not-a-zip"])
-def test_load_encoder_bad_file(tmp_path, content):
+def test_load_autoencoder_bad_file(tmp_path, content):
     path = tmp_path / "model.keras"
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(PipelineError, match="cannot load the autoencoder") as info:
-        load_encoder(str(path))
+        load_autoencoder(str(path))
     assert str(path) in str(info.value)
 
 

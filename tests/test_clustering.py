@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from fashion_clustering.clustering.fit import (
-    GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_assignments, save_model,
+    GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_assignments,
 )
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.evaluation.metrics import cluster_accuracy
-from fashion_clustering.files import load_arrays
+from fashion_clustering.files import load_arrays, write_pickle
 
 KMEANS = KMeansConfig(n_clusters=3, n_init=1, max_iter=100, tol=1e-4, seed=0)
 GMM = GmmConfig(n_components=3, covariance_type="full", n_init=1, max_iter=100, tol=1e-3,
@@ -72,9 +72,9 @@ def test_bad_features(train, fit, config):
     with_nan = x.copy()
     with_nan[7, 1] = np.nan
     with pytest.raises(PipelineError, match="finite 2-D array"):
-        fit(with_nan, config, what="codes")
+        fit(with_nan, config, name="codes")
     with pytest.raises(PipelineError, match=r"^codes: .*got shape \(150,\)"):
-        fit(x[:, 0], config, what="codes")
+        fit(x[:, 0], config, name="codes")
 
 
 def test_unknown_covariance_type(train):
@@ -120,11 +120,11 @@ def test_save_assignments(tmp_path, train, probabilities):
             load_arrays(path, proba_names)
 
 
-def test_save_model_pickles(tmp_path, train):
+def test_a_pickled_model_predicts_as_the_fitted_one(tmp_path, train):
     x, _ = train
     model = fit_kmeans(x, KMEANS)
     path = tmp_path / "models" / "kmeans.pkl"
-    save_model(model, path)
+    write_pickle(path, model)
     restored = pickle.loads(path.read_bytes())
     np.testing.assert_array_equal(restored.predict(x), model.labels_)
 
@@ -132,6 +132,6 @@ def test_save_model_pickles(tmp_path, train):
 @pytest.mark.parametrize("fit, config", [(fit_kmeans, KMEANS), (fit_gmm, GMM)], ids=["kmeans", "gmm"])
 def test_equal_fits_pickle_to_equal_bytes(tmp_path, train, fit, config):
     x, _ = train
-    save_model(fit(x, config), tmp_path / "first.pkl")
-    save_model(fit(x, config), tmp_path / "again.pkl")
+    write_pickle(tmp_path / "first.pkl", fit(x, config))
+    write_pickle(tmp_path / "again.pkl", fit(x, config))
     assert (tmp_path / "first.pkl").read_bytes() == (tmp_path / "again.pkl").read_bytes()

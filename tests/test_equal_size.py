@@ -7,7 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fashion_clustering.clustering.equal_size import equal_mass_log_weights
+from sklearn.exceptions import NotFittedError
+
+from fashion_clustering.clustering.equal_size import (
+    EqualSizeGaussianMixture, EqualSizeKMeans, equal_mass_log_weights,
+)
 from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
 from fashion_clustering.evaluation.metrics import cluster_accuracy
 
@@ -100,3 +104,39 @@ def test_seeded_fits_pickle_identically(blobs):
     x, _ = blobs
     assert pickle.dumps(fit_gmm(x, GMM)) == pickle.dumps(fit_gmm(x, GMM))
     assert pickle.dumps(fit_kmeans(x, KMEANS)) == pickle.dumps(fit_kmeans(x, KMEANS))
+
+
+@pytest.mark.parametrize("estimator, bad", [
+    (EqualSizeKMeans(3), {"size_tol": -1e-4}), (EqualSizeKMeans(3), {"n_init": "auto"}),
+    (EqualSizeGaussianMixture(3), {"size_tol": -1e-4}), (EqualSizeGaussianMixture(3), {"size_max_iter": 0}),
+], ids=["kmeans-size_tol", "kmeans-n_init", "gmm-size_tol", "gmm-size_max_iter"])
+def test_own_parameters_are_checked_when_fitting(blobs, estimator, bad):
+    x, _ = blobs
+    with pytest.raises(ValueError, match=f"'{next(iter(bad))}' parameter"):
+        estimator.set_params(**bad).fit(x)
+
+
+def test_kmeans_checks_it_is_fitted_and_the_features_it_was_fitted_on(blobs):
+    x, _ = blobs
+    with pytest.raises(NotFittedError):
+        EqualSizeKMeans(3).predict(x)
+    model = EqualSizeKMeans(3, random_state=0).fit(x)
+    assert model.n_features_in_ == x.shape[1]
+    with pytest.raises(ValueError, match="features"):
+        model.predict(x[:, :-1])
+
+
+# The private hooks of scikit-learn's EM that the row-wise and equal-size mixtures override.
+# Renamed or re-signed by an upgrade, they would no longer be called, silently: fail here.
+EM_HOOKS = {"_e_step": "(self, X, xp=None)", "_estimate_log_prob": "(self, X, xp=None)",
+            "_initialize": "(self, X, resp, xp=None)", "_get_parameters": "(self)",
+            "_set_parameters": "(self, params, xp=None)", "_estimate_log_weights": "(self, xp=None)"}
+
+
+@pytest.mark.parametrize("hook", EM_HOOKS)
+def test_the_em_hooks_overridden_here_are_still_scikit_learns(hook):
+    import inspect
+
+    from sklearn.mixture import GaussianMixture
+
+    assert str(inspect.signature(getattr(GaussianMixture, hook))) == EM_HOOKS[hook]

@@ -13,12 +13,12 @@ import yaml
 
 from conftest import PROJECT_ROOT
 from fashion_clustering.data.dataset import SPLITS
+from fashion_clustering.methods import METHODS
 from fashion_clustering.scratch import git_commit, scratch_project
 from helpers import outputs_snapshot, recomputed_scores, stand_in_outputs
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_data]
 
-METHODS = {"baseline_kmeans", "ae_kmeans", "ae_gmm"}
 # Clearly above chance, on the train (400 images) and test (200) splits: random clusters of
 # 10 balanced classes score ACC 0.17 / 0.20 and NMI 0.05 / 0.10 on average, at most 0.20 / 0.25
 # and 0.07 / 0.16 in 300 draws; the tiny run's autoencoder methods scored ACC 0.335-0.405 and

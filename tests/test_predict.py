@@ -15,10 +15,11 @@ import pytest
 import yaml
 from PIL import Image, ImageDraw
 
-from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_model as save_clusterer
+from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
 from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.evaluation.typicality import calibrate, save_calibration, typicality_scores
+from fashion_clustering.files import write_pickle
 from fashion_clustering.prediction import cli
 from fashion_clustering.prediction.predict import picture_to_pixels, read_pixels
 from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder, save_model
@@ -59,10 +60,10 @@ def workspace(tmp_path_factory):
     save_manifold(str(models / "manifold.pkl"), manifold)
     features = manifold.embedding
     kmeans = KMeansConfig(n_clusters=3, n_init=2, max_iter=50, tol=1e-4, seed=0)
-    save_clusterer(fit_kmeans(x, kmeans), models / "baseline_kmeans.pkl")
-    save_clusterer(fit_kmeans(features, kmeans), models / "ae_kmeans.pkl")
+    write_pickle(models / "baseline_kmeans.pkl", fit_kmeans(x, kmeans))
+    write_pickle(models / "ae_kmeans.pkl", fit_kmeans(features, kmeans))
     gmm = GmmConfig(3, "diag", 1, 50, 1e-3, 1e-6, "kmeans", 0)
-    save_clusterer(fit_gmm(features, gmm), models / "ae_gmm.pkl")
+    write_pickle(models / "ae_gmm.pkl", fit_gmm(features, gmm))
     decoder = load_exact_decoder(str(models / "autoencoder.keras"))
     save_calibration(models / "typicality.npz", calibrate(typicality_scores(encoder, decoder, x, BATCH)))
     names = {"0": "Trouser", "1": "Bag", "2": "Dress"}

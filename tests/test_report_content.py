@@ -4,6 +4,7 @@ its PDF, byte-stable, on a small made-up run."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +12,15 @@ import pytest
 
 from fashion_clustering.data.fetch import OFFICIAL_SHA256
 from fashion_clustering.data.idx import CLASS_NAMES
+from fashion_clustering.errors import PipelineError
 from fashion_clustering.methods import METHODS
 from fashion_clustering.params import load_params
-from fashion_clustering.report.content import (
-    FLAGGED_SETS, ReportConfig, Run, cluster_rows, compose, gallery_indices, largest_confusions, layer_rows,
-    least_typical, make_figures, per_class_sample, ranked_methods, training_extras,
-)
-from fashion_clustering.report.document import Document, Figure, Paragraph, Section, Table, to_markdown, write_pdf
+from fashion_clustering.data.dataset import per_class_sample
+from fashion_clustering.evaluation.cluster_classes import largest_confusions, most_typical_rows
+from fashion_clustering.report.content import FLAGGED_SETS, cluster_rows, compose, layer_rows, ranked_methods, training_extras
+from fashion_clustering.report.pictures import ReportConfig, least_typical, make_figures
+from fashion_clustering.report.run import Run, RunSettings, read_losses
+from fashion_clustering.report.document import Chapter, Document, Figure, Paragraph, Table, to_markdown, write_pdf
 
 from conftest import PROJECT_ROOT
 
@@ -33,7 +36,7 @@ SPLIT_NAMES = ("train", "val", "test")
 def test_gallery_takes_the_most_typical_rows_of_each_cluster():
     clusters = np.array([0, 1, 0, 0, 1])
     closeness = np.array([[0.2, 0], [0, 0.9], [0.9, 0], [0.5, 0], [0, 0.1]])
-    picked = gallery_indices(closeness, clusters, size=2)
+    picked = most_typical_rows(closeness, clusters, size=2)
     assert {c: rows.tolist() for c, rows in picked.items()} == {0: [2, 3], 1: [1, 4]}
 
 
@@ -65,22 +68,22 @@ def test_largest_confusions_are_off_diagonal():
 
 
 def test_training_extras_name_each_option_that_is_on():
-    ae = load_params(PROJECT_ROOT / "params.yaml")["train_autoencoder"]
-    off = {**ae, "input_noise": 0.0, "views": {**ae["views"], "weight": 0.0},
-           "clustering": {**ae["clustering"], "weight": 0.0}}
-    assert training_extras(off) == ""  # reconstruction alone
-    on = {**off, "input_noise": 0.2, "views": {**ae["views"], "weight": 0.1},
-          "clustering": {**ae["clustering"], "weight": 0.1, "kernel": "gaussian", "epochs": 7}}
-    text = training_extras(on)
+    settings = RunSettings.from_params(load_params(PROJECT_ROOT / "params.yaml"))
+    ae, views, layer = settings.autoencoder, settings.views, settings.clustering_layer
+    off = (replace(ae, input_noise=0.0), replace(views, weight=0.0), replace(layer, weight=0.0))
+    assert training_extras(*off) == ""  # reconstruction alone
+    on = (replace(ae, input_noise=0.2), replace(views, weight=0.1),
+          replace(layer, weight=0.1, kernel="gaussian", epochs=7))
+    text = training_extras(*on)
     assert "standard deviation 0.2" in text and "0.1 × NT-Xent" in text
     assert "7 epochs with a clustering layer (IDEC)" in text and "gaussian kernel" in text
 
 
 def test_markdown_numbers_sections_tables_and_figures(tmp_path):
     document = Document("Title", [
-        Section("Abstract", [Paragraph("text")], numbered=False),
-        Section("One", [Table("first", ["a", "b"], [["1", "2"]]), Figure(tmp_path / "f.png", "pic")]),
-        Section("Two", [Table("second", ["c"], [["3"]])]),
+        Chapter("Abstract", [Paragraph("text")], numbered=False),
+        Chapter("One", [Table("first", ["a", "b"], [["1", "2"]]), Figure(tmp_path / "f.png", "pic")]),
+        Chapter("Two", [Table("second", ["c"], [["3"]])]),
     ])
     text = to_markdown(document)
     for line in ("# Title", "## Abstract", "## 1 One", "## 2 Two", "*Table 1: first*", "| a | b |",
@@ -105,7 +108,7 @@ def run() -> Run:
     autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 3, [16], [8]))
     counts = {s: {name: n for name in CLASS_NAMES} for s, n in zip(SPLIT_NAMES, (8, 2, 6))}
     return Run(
-        params=load_params(PROJECT_ROOT / "params.yaml"), checksums=dict(OFFICIAL_SHA256),
+        settings=RunSettings.from_params(load_params(PROJECT_ROOT / "params.yaml")), checksums=dict(OFFICIAL_SHA256),
         class_counts=counts, scores=scores_of(rng),
         cluster_classes={m: {str(c): CLASS_NAMES[(c + 1) % 10] for c in range(10)} for m in METHODS},
         losses=([0.05, 0.03, 0.02], [0.04, 0.03, 0.025]),
@@ -192,9 +195,22 @@ def test_the_architecture_names_the_machine_that_trained_the_model(written):
 
 def test_the_results_say_what_typicality_flags(run, written):
     text = (written[0] / "report.md").read_text()
-    threshold = run.params["typicality"]["threshold"]
+    threshold = run.settings.typicality.threshold
     assert f"flags an image as atypical when its typicality is below {threshold}" in text
     assert f"{run.flagged['test']:.1%} of the test images are flagged." in text
     for name, title in FLAGGED_SETS.items():
         assert f"| {title} | {run.flagged[name]:.1%} |" in text
     assert "![Figure 11](figures/typicality.png)" in text
+
+
+def test_losses_are_read_from_dvclives_tsv_to_the_last_bit(tmp_path):
+    values = {"train": [0.1, 0.030000000000000002, 1 / 3], "eval": [0.2, 2 / 3, 1e-7]}
+    for split, losses in values.items():
+        folder = tmp_path / "plots" / "metrics" / split
+        folder.mkdir(parents=True)
+        (folder / "loss.tsv").write_text("timestamp\tstep\tloss\n"
+                                         + "".join(f"17\t{i}\t{v!r}\n" for i, v in enumerate(losses)))
+    assert read_losses(tmp_path) == (values["train"], values["eval"])
+    (tmp_path / "plots" / "metrics" / "eval" / "loss.tsv").write_text("step\tval\n0\t1\n")
+    with pytest.raises(PipelineError, match=r"eval/loss\.tsv: expected DVCLive's step/loss TSV"):
+        read_losses(tmp_path)

@@ -5,11 +5,17 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
-from sklearn.mixture._gaussian_mixture import _estimate_log_gaussian_prob
-
-from fashion_clustering.clustering.rowwise import (
-    RowwiseGaussianMixture, RowwiseKMeans, log_gaussian_densities, row_products, squared_distances,
+# scikit-learn's private EM steps, which the package repeats in its own code: these tests fail
+# loudly when an upgrade changes them.
+from sklearn.mixture._gaussian_mixture import (
+    _compute_log_det_cholesky, _estimate_gaussian_parameters, _estimate_log_gaussian_prob,
 )
+
+from fashion_clustering.clustering.fit import gaussians_of_clusters
+from fashion_clustering.clustering.rowwise import (
+    RowwiseGaussianMixture, RowwiseKMeans, log_det_cholesky, log_gaussian_densities, squared_distances,
+)
+from fashion_clustering.fixed_order import distances, row_products
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -54,3 +60,27 @@ def test_kmeans_is_scikit_learns_and_a_row_alone_gets_the_same_bytes(x):
     alone = np.concatenate([model.transform(x[i:i + 1]) for i in range(20)])
     np.testing.assert_array_equal(alone, together[:20])
     np.testing.assert_allclose(together, plain.transform(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_em_steps_repeated_here_give_scikit_learns_bytes(x, covariance_type, dtype):
+    rows, x64 = x.astype(dtype), x.astype(np.float64)
+    labels = np.arange(len(x)) % 3
+    start = gaussians_of_clusters(rows, labels, 3, covariance_type, 1e-3)
+    counts, means, covariances = _estimate_gaussian_parameters(rows, np.eye(3)[labels], 1e-3, covariance_type)
+    np.testing.assert_array_equal(start["weights_init"], counts / len(x))
+    np.testing.assert_array_equal(start["means_init"], means)
+    inverse = np.linalg.inv(covariances) if covariance_type in ("full", "tied") else 1.0 / covariances
+    np.testing.assert_array_equal(start["precisions_init"], inverse)
+    assert start["precisions_init"].dtype == inverse.dtype
+    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(x64)
+    np.testing.assert_array_equal(
+        log_det_cholesky(model.precisions_cholesky_, covariance_type, x.shape[1]),
+        _compute_log_det_cholesky(model.precisions_cholesky_, covariance_type, x.shape[1]))
+
+
+def test_manhattan_distances_are_numpys_to_rounding(x):
+    np.testing.assert_allclose(distances(x, x[:4], "manhattan"),
+                               np.abs(x[:, None, :] - x[None, :4]).sum(axis=2), rtol=1e-6)
+    assert distances(x, x[:4], "manhattan").dtype == np.float32

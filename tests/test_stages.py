@@ -23,7 +23,7 @@ from fashion_clustering.evaluation.typicality import load_calibration
 from fashion_clustering.files import load_arrays
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.quiet_tensorflow import TF_THREADS
-from fashion_clustering.representation.autoencoder import encode, load_encoder
+from fashion_clustering.representation.autoencoder import encode, load_autoencoder
 from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
 
 from helpers import (
@@ -169,7 +169,7 @@ def test_clustering_layer_fine_tunes_the_saved_model(tiny_run, copy_of_run):
         "weight": 1.0, "n_clusters": 3, "n_init": 1, "epochs": 2}}})
     assert run_stage("train_autoencoder") == 0
     x = load_split(tiny_run / "data/prepared", "test")[0]
-    plain, tuned = (encode(load_encoder(str(run / "data/models/autoencoder.keras")), x, 64)
+    plain, tuned = (encode(load_autoencoder(str(run / "data/models/autoencoder.keras")).get_layer("encoder"), x, 64)
                     for run in (tiny_run, copy_of_run))
     assert not np.allclose(plain, tuned)
     # The loss curves stay those of the reconstruction training.

@@ -13,10 +13,14 @@ models keep the offsets, so a new row is assigned on its own, exactly as a train
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import kmeans_plusplus
+from sklearn.cluster import KMeans, kmeans_plusplus
+from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..errors import PipelineError
 from .rowwise import RowwiseGaussianMixture, squared_distances
@@ -27,7 +31,12 @@ MAX_DAMPING = 1e12
 
 
 def _log_softmax_rows(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's log-softmax and log-sum-exp."""
+    """Each row's log-softmax and log-sum-exp.
+
+    Not ``scipy.special``'s: its logsumexp leaves the largest term out of the sum and adds
+    it back by ``log1p``, which rounds otherwise (by up to 1e-14 here); the fitted weights
+    and means, hence the published models and assignments, are those of this arithmetic.
+    """
     top = scores.max(axis=1, keepdims=True)
     lse = top + np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
     return scores - lse, lse[:, 0]
@@ -37,6 +46,13 @@ def _softmax_rows(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's softmax and log-sum-exp."""
     log_softmax, lse = _log_softmax_rows(scores)
     return np.exp(log_softmax), lse
+
+
+def _balance(log_prob: np.ndarray, w: np.ndarray, target: float) -> tuple[np.ndarray, float]:
+    """The responsibilities under log weights ``w``, and the objective of
+    :func:`equal_mass_log_weights` there."""
+    resp, lse = _softmax_rows(log_prob + w)
+    return resp, target * w.sum() - lse.sum()
 
 
 def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: float,
@@ -55,8 +71,7 @@ def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: f
     n, k = log_prob.shape
     target = n / k
     w = np.array(log_weights, dtype=np.float64)
-    resp, lse = _softmax_rows(log_prob + w)
-    objective = target * w.sum() - lse.sum()
+    resp, objective = _balance(log_prob, w, target)
     damping = 1.0
     for _ in range(max_iter):
         mass = resp.sum(axis=0)
@@ -68,8 +83,7 @@ def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: f
             # Marquardt's scaling by the masses, at least one row's: an empty component
             # (its rows all gone to others) still gets a step back towards them.
             trial = w + np.linalg.solve(curvature + damping * np.diag(np.maximum(mass, 1.0)), gradient)
-            trial_resp, trial_lse = _softmax_rows(log_prob + trial)
-            trial_objective = target * trial.sum() - trial_lse.sum()
+            trial_resp, trial_objective = _balance(log_prob, trial, target)
             if trial_objective > objective or damping > MAX_DAMPING:
                 break
             damping *= 4
@@ -80,7 +94,7 @@ def equal_mass_log_weights(log_prob: np.ndarray, log_weights: np.ndarray, tol: f
     if not np.all(resp.sum(axis=0) > 0):
         raise PipelineError("equal-size mixture: a component has no rows near it; raise "
                             "reg_covar or lower n_components")
-    return w - (w.max() + np.log(np.exp(w - w.max()).sum()))
+    return _log_softmax_rows(w[np.newaxis])[0][0]  # normalised: the weights sum to one
 
 
 class EqualSizeGaussianMixture(RowwiseGaussianMixture):
@@ -89,11 +103,35 @@ class EqualSizeGaussianMixture(RowwiseGaussianMixture):
 
     Each E-step re-solves them for the current means and covariances, so the last one (made
     after the best restart is restored) leaves weights under which ``predict_proba`` gives
-    every component 1/K of the training mass. They are kept as ``log_weights_``: balancing a
-    tight clump can take a weight below the smallest float (``weights_``, their exponential,
-    is for show; the final E-step sets it). ``size_tol`` is the relative tolerance on the masses and ``size_max_iter`` caps
-    the solver's iterations per E-step.
+    every component 1/K of the training mass.
+
+    Parameters
+    ----------
+    n_components, covariance_type, tol, reg_covar, max_iter, n_init, init_params, \
+weights_init, means_init, precisions_init, random_state, verbose, verbose_interval
+        As for :class:`sklearn.mixture.GaussianMixture`.
+    size_tol : float, default=1e-4
+        Relative tolerance of every component's training mass around 1/K.
+    size_max_iter : int, default=1000
+        Iterations of the weights' solver per E-step, at most.
+
+    Attributes
+    ----------
+    log_weights_ : ndarray of shape (n_components,)
+        The equal-mass log weights. Balancing a tight clump can take a weight below the
+        smallest float, so these, not ``weights_`` (their exponential, for show), are used.
+    weights_, means_, covariances_, precisions_, precisions_cholesky_, converged_, n_iter_, \
+lower_bound_, n_features_in_
+        As for :class:`sklearn.mixture.GaussianMixture`; ``lower_bound_`` is the free
+        energy that :meth:`_e_step` describes.
     """
+
+    _parameter_constraints: dict = {
+        **RowwiseGaussianMixture._parameter_constraints,
+        # The same kinds of number as EM's own tolerance and iteration cap.
+        "size_tol": GaussianMixture._parameter_constraints["tol"],
+        "size_max_iter": KMeans._parameter_constraints["max_iter"],
+    }
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6,
                  max_iter=100, n_init=1, init_params="kmeans", weights_init=None, means_init=None,
@@ -154,14 +192,59 @@ def equal_count_offsets(distances: np.ndarray, offsets: np.ndarray, tol: float,
                                                 tol, max_iter)
 
 
+class LloydRun(NamedTuple):
+    """What Lloyd's iterations from one start end with."""
+
+    centers: np.ndarray
+    offsets: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    n_iter: int
+
+
 class EqualSizeKMeans(ClusterMixin, BaseEstimator):
     """K-Means whose assignment step gives every cluster n / K training rows: Lloyd's
     iterations with :func:`equal_count_offsets` on the squared distances, from k-means++
     starts; the restart with the smallest within-cluster sum of squares is kept.
 
-    ``predict`` assigns a row to ``argmin_k(|x - c_k|^2 - offsets_[k])`` with the fitted
-    offsets, as the last assignment step did the training rows.
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters, K.
+    n_init : int, default=1
+        Starts drawn by k-means++; the one of least inertia is kept.
+    max_iter : int, default=300
+        Lloyd's iterations per start, and the offsets' solver's per assignment, at most.
+    tol : float, default=1e-4
+        Convergence: the squared moves of the centres, relative to the mean variance of the
+        features (scikit-learn's ``KMeans.tol``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means++ starts.
+    size_tol : float, default=1e-4
+        Relative tolerance of the solver that balances the soft cluster sizes.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    offsets_ : ndarray of shape (n_clusters,)
+        Subtracted from the squared distances before the nearest centre is taken.
+    labels_ : ndarray of shape (n_samples,)
+    inertia_ : float
+        Sum of the training rows' squared distances to their centres.
+    n_iter_ : int
+    n_features_in_ : int
+
+    Notes
+    -----
+    ``predict`` assigns a row to ``argmin_k(|x - c_k|^2 - offsets_[k])``, as the last
+    assignment step did the training rows.
     """
+
+    _parameter_constraints: dict = {
+        **{key: KMeans._parameter_constraints[key] for key in ("n_clusters", "max_iter", "tol", "random_state")},
+        "n_init": KMeans._parameter_constraints["max_iter"],  # an integer >= 1 (no "auto" here)
+        "size_tol": KMeans._parameter_constraints["tol"],
+    }
 
     def __init__(self, n_clusters: int = 8, *, n_init: int = 1, max_iter: int = 300,
                  tol: float = 1e-4, random_state=None, size_tol: float = 1e-4):
@@ -173,7 +256,7 @@ class EqualSizeKMeans(ClusterMixin, BaseEstimator):
         offsets = equal_count_offsets(distances, offsets, self.size_tol, self.max_iter)
         return distances, offsets, np.argmin(distances - offsets, axis=1)
 
-    def _lloyd(self, x: np.ndarray, centers: np.ndarray, tol: float):
+    def _lloyd(self, x: np.ndarray, centers: np.ndarray, tol: float) -> LloydRun:
         offsets = np.zeros(self.n_clusters)
         for n_iter in range(1, self.max_iter + 1):
             _, offsets, labels = self._assignment(x, centers, offsets)
@@ -183,25 +266,32 @@ class EqualSizeKMeans(ClusterMixin, BaseEstimator):
                 break
         distances, offsets, labels = self._assignment(x, centers, offsets)
         inertia = float(distances[np.arange(len(x)), labels].sum())
-        return centers, offsets, labels, inertia, n_iter
+        return LloydRun(centers, offsets, labels, inertia, n_iter)
 
     def fit(self, x: np.ndarray, y=None) -> "EqualSizeKMeans":
-        x = np.asarray(x, dtype=np.float64)
+        self._validate_params()
+        x = validate_data(self, x, dtype=np.float64)
         random_state = check_random_state(self.random_state)
         tol = self.tol * float(np.var(x, axis=0).mean())  # scikit-learn's scale of tol
         best = None
         for _ in range(self.n_init):
-            start, _ = kmeans_plusplus(x, self.n_clusters, random_state=random_state)
-            run = self._lloyd(x, start, tol)
-            if best is None or run[3] < best[3]:
+            initial_centers, _ = kmeans_plusplus(x, self.n_clusters, random_state=random_state)
+            run = self._lloyd(x, initial_centers, tol)
+            if best is None or run.inertia < best.inertia:
                 best = run
-        self.cluster_centers_, self.offsets_, self.labels_, self.inertia_, self.n_iter_ = best
+        self.cluster_centers_, self.offsets_, self.labels_ = best.centers, best.offsets, best.labels
+        self.inertia_, self.n_iter_ = best.inertia, best.n_iter
         return self
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Each row's distance to each centre, as scikit-learn's ``KMeans.transform``."""
-        return np.sqrt(squared_distances(x, self.cluster_centers_))
+        return np.sqrt(squared_distances(self._checked(x), self.cluster_centers_))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        distances = squared_distances(x, self.cluster_centers_)
+        """Each row's cluster: the nearest centre once the offsets are taken off."""
+        distances = squared_distances(self._checked(x), self.cluster_centers_)
         return np.argmin(distances - self.offsets_, axis=1)
+
+    def _checked(self, x: np.ndarray) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, x, dtype=np.float64, reset=False)

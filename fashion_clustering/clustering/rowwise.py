@@ -17,29 +17,26 @@ import math
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
-from sklearn.mixture._gaussian_mixture import _compute_log_det_cholesky
 
-
-def row_sums(terms: np.ndarray) -> np.ndarray:
-    """Sums over the last axis, taken one column after the other."""
-    total = terms[..., 0].copy()
-    for j in range(1, terms.shape[-1]):
-        total += terms[..., j]
-    return total
-
-
-def row_products(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``x @ matrix``, each entry summed over the features in their order."""
-    total = x[:, :1] * matrix[0]
-    for i in range(1, x.shape[1]):
-        total += x[:, i:i + 1] * matrix[i]
-    return total
+from ..fixed_order import distances, row_products, row_sums
 
 
 def squared_distances(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Each row's squared euclidean distance to each centre (rows × centres)."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.stack([row_sums(np.square(x - center)) for center in centers], axis=1)
+    """Each row's squared euclidean distance to each centre (rows × centres), in float64."""
+    return distances(np.asarray(x, dtype=np.float64), np.asarray(centers, dtype=np.float64))
+
+
+def log_det_cholesky(precisions_cholesky: np.ndarray, covariance_type: str, n_features: int) -> np.ndarray:
+    """Each component's log determinant of its precision's Cholesky factor, by the same
+    operations as scikit-learn's EM (so the densities match its to the last bit)."""
+    if covariance_type == "full":
+        diagonals = precisions_cholesky.reshape(len(precisions_cholesky), -1)[:, ::n_features + 1]
+        return np.sum(np.log(diagonals), axis=1)
+    if covariance_type == "tied":
+        return np.sum(np.log(np.diagonal(precisions_cholesky)))
+    if covariance_type == "diag":
+        return np.sum(np.log(precisions_cholesky), axis=1)
+    return n_features * np.log(precisions_cholesky)
 
 
 def log_gaussian_densities(x: np.ndarray, means: np.ndarray, precisions_cholesky: np.ndarray,
@@ -58,7 +55,7 @@ def log_gaussian_densities(x: np.ndarray, means: np.ndarray, precisions_cholesky
         else:  # diag: a factor per feature; spherical: one per component
             whitened = difference * precisions_cholesky[k]
         squared_norms[:, k] = row_sums(np.square(whitened))
-    log_det = _compute_log_det_cholesky(precisions_cholesky, covariance_type, n_features)
+    log_det = log_det_cholesky(precisions_cholesky, covariance_type, n_features)
     return -0.5 * (n_features * math.log(2 * math.pi) + squared_norms) + log_det
 
 

@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from ..errors import PipelineError
 from ..files import load_arrays, save_arrays
-from ..params import PARAMS_FILE, Section
+from ..params import PARAMS_FILE, Settings, setting
 from .idx import CLASS_NAMES, load_images_and_labels
 
 SPLITS = ("train", "val", "test")
@@ -28,20 +28,13 @@ Split = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
-class PreprocessConfig:
-    val_fraction: float
-    seed: int
-    max_train_images: int | None
-    max_test_images: int | None
+class PreprocessConfig(Settings):
+    """The settings in the preprocess section."""
 
-    @classmethod
-    def from_params(cls, p: Section) -> "PreprocessConfig":
-        """The settings in the preprocess section, validated."""
-        return cls(
-            val_fraction=p.number("val_fraction", 0, 1, exclusive=True), seed=p.integer("seed", minimum=0),
-            max_train_images=p.integer("max_train_images", minimum=20, optional=True),
-            max_test_images=p.integer("max_test_images", minimum=10, optional=True),
-        )
+    val_fraction: float = setting("number", minimum=0, maximum=1, exclusive=True)
+    seed: int = setting("integer", minimum=0)
+    max_train_images: int | None = setting("integer", minimum=20, optional=True)
+    max_test_images: int | None = setting("integer", minimum=10, optional=True)
 
 
 def scale_pixels(images: np.ndarray) -> np.ndarray:
@@ -113,3 +106,11 @@ def load_split(prepared_dir: str | Path, name: str) -> Split:
     """``(x, y)`` of one prepared split."""
     arrays = load_arrays(Path(prepared_dir) / f"{name}.npz", ("x", "y"))
     return arrays["x"], arrays["y"]
+
+
+def per_class_sample(labels: np.ndarray, per_class: int, seed: int) -> list[np.ndarray]:
+    """For each class, ``per_class`` row indices of that class (all if fewer), sorted,
+    drawn with ``seed``: the images a picture shows of each class."""
+    rng = np.random.default_rng(seed)
+    return [np.sort(rng.choice(np.flatnonzero(labels == c), size=min(per_class, int((labels == c).sum())),
+                               replace=False)) for c in range(len(CLASS_NAMES))]

@@ -51,11 +51,11 @@ class FetchConfig:
     timeout: float
 
     @classmethod
-    def from_params(cls, p: Section) -> "FetchConfig":
+    def from_params(cls, section: Section) -> "FetchConfig":
         """The fetch section: the directories to try in order, then the download location."""
-        source_dirs = tuple(d for d in (p.text("source_dir", optional=True), p.text("debian_dir")) if d)
-        return cls(source_dirs, p.url("base_url", URL_SCHEMES, optional=True),
-                   p.number("timeout_seconds", minimum=0, exclusive=True))
+        source_dirs = tuple(d for d in (section.text("source_dir", optional=True), section.text("debian_dir")) if d)
+        return cls(source_dirs, section.url("base_url", URL_SCHEMES, optional=True),
+                   section.number("timeout_seconds", minimum=0, exclusive=True))
 
 
 def gunzip(data: bytes, source: str) -> bytes:
@@ -110,6 +110,28 @@ def why_download_failed(error: Exception) -> str:
     return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
+def find_file(name: str, source_dirs: Sequence[str | Path], base_url: str | None,
+              timeout: float) -> tuple[bytes, str]:
+    """The decompressed bytes of the official file ``name`` from the first source that has
+    it, and that source; none: an error that says what each source answered."""
+    tried = []
+    for directory in map(Path, source_dirs):
+        read = read_from_dir(directory, name)
+        if read is not None:
+            return read
+        tried.append(f"{directory} has no {name}[.gz]")
+    if base_url is None:
+        tried.append("no download location (fetch.base_url) set")
+    else:
+        try:
+            url = f"{base_url.rstrip('/')}/{name}.gz"
+            return gunzip(download(url, timeout), url), url
+        # OSError covers urllib's URLError and timeouts; ValueError a malformed URL.
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            tried.append(f"download from {base_url} failed ({why_download_failed(error)})")
+    raise PipelineError(f"no source has {name}: {'; '.join(tried)}; {HOW_TO_GET}")
+
+
 def fetch_dataset(
     out_dir: str | Path,
     source_dirs: Sequence[str | Path],
@@ -124,25 +146,7 @@ def fetch_dataset(
     found: dict[str, bytes] = {}
     origin: dict[str, str] = {}
     for name, digest in expected_sha256.items():
-        tried = []
-        for directory in map(Path, source_dirs):
-            read = read_from_dir(directory, name)
-            if read is not None:
-                found[name], origin[name] = read
-                break
-            tried.append(f"{directory} has no {name}[.gz]")
-        else:
-            if base_url is None:
-                tried.append("no download location (fetch.base_url) set")
-            else:
-                try:
-                    url = f"{base_url.rstrip('/')}/{name}.gz"
-                    found[name], origin[name] = gunzip(download(url, timeout), url), url
-                # OSError covers urllib's URLError and timeouts; ValueError a malformed URL.
-                except (OSError, ValueError, http.client.HTTPException) as error:
-                    tried.append(f"download from {base_url} failed ({why_download_failed(error)})")
-        if name not in found:
-            raise PipelineError(f"no source has {name}: {'; '.join(tried)}; {HOW_TO_GET}")
+        found[name], origin[name] = find_file(name, source_dirs, base_url, timeout)
         if sha256(found[name]) != digest:
             raise PipelineError(
                 f"{origin[name]}: SHA-256 of the decompressed file is "

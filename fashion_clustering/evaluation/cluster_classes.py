@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import confusion_matrix
 
 from ..data.idx import CLASS_NAMES
 from .figures import pyplot, save_figure
@@ -41,9 +42,7 @@ def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """
     predicted = matched_predictions(y_true, y_pred)
     matched = predicted >= 0
-    table = np.zeros((len(CLASS_NAMES), len(CLASS_NAMES)), dtype=np.int64)
-    np.add.at(table, (np.asarray(y_true)[matched], predicted[matched]), 1)
-    return table
+    return confusion_matrix(np.asarray(y_true)[matched], predicted[matched], labels=range(len(CLASS_NAMES)))
 
 
 def write_confusion_png(path: str | Path, y_true: np.ndarray, y_pred: np.ndarray, title: str) -> None:
@@ -64,3 +63,31 @@ def write_confusion_png(path: str | Path, y_true: np.ndarray, y_pred: np.ndarray
     figure.colorbar(image, ax=axes)
     figure.tight_layout()
     save_figure(figure, path)
+
+
+def cluster_class_index(names: dict[str, str], clusters: np.ndarray) -> np.ndarray:
+    """Each row's cluster as the index of the class it is matched to (-1: unmatched)."""
+    index = {name: i for i, name in enumerate(CLASS_NAMES)}
+    return np.array([index.get(names.get(str(c), UNMATCHED), -1) for c in clusters.tolist()])
+
+
+def most_typical_rows(closeness: np.ndarray, clusters: np.ndarray, size: int) -> dict[int, np.ndarray]:
+    """For each cluster, the ``size`` rows assigned to it that are most typical of it
+    (``closeness``: rows × clusters, higher is more typical; ties by row)."""
+    result = {}
+    for cluster in range(closeness.shape[1]):
+        rows = np.flatnonzero(clusters == cluster)
+        order = np.argsort(-closeness[rows, cluster], kind="stable")
+        result[cluster] = rows[order[:size]]
+    return result
+
+
+def largest_confusions(table: np.ndarray, count: int) -> list[tuple[int, str, str]]:
+    """The ``count`` largest off-diagonal cells of a class × matched-class table
+    (:func:`confusion_counts`): ``(images, true class, class of the cluster they fell in)``."""
+    off = table.copy()
+    np.fill_diagonal(off, -1)
+    order = np.argsort(-off, axis=None, kind="stable")[:count]
+    return [(int(off.flat[i]), CLASS_NAMES[i // table.shape[1]], CLASS_NAMES[i % table.shape[1]])
+            for i in order if off.flat[i] > 0]
+

@@ -9,12 +9,15 @@ from sklearn.metrics import (
     completeness_score,
     normalized_mutual_info_score,
 )
+from sklearn.metrics.cluster import contingency_matrix
 
 from ..errors import PipelineError
 
 
 def contingency(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Counts of ``(cluster, class)`` pairs: rows are clusters, columns classes."""
+    """Counts of ``(cluster, class)`` pairs: rows are clusters, columns classes, each at
+    its id (scikit-learn's table holds only the ids present), so that the matching's row
+    and column indices are the ids themselves."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1 or len(y_true) == 0:
         raise PipelineError(f"expected two equal-length, non-empty label vectors, got shapes "
@@ -22,7 +25,7 @@ def contingency(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     if y_true.min() < 0 or y_pred.min() < 0:
         raise PipelineError("labels and cluster ids must be non-negative integers")
     table = np.zeros((y_pred.max() + 1, y_true.max() + 1), dtype=np.int64)
-    np.add.at(table, (y_pred, y_true), 1)
+    table[np.ix_(np.unique(y_pred), np.unique(y_true))] = contingency_matrix(y_pred, y_true)
     return table
 
 

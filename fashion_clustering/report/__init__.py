@@ -1,1 +1,2 @@
-"""The generated report: what it says (``content``) and how it is written to Markdown and PDF (``document``)."""
+"""The generated report: the run it reads (``run``), its pictures (``pictures``), what it says
+(``content``) and how it is written to Markdown and PDF (``document``)."""

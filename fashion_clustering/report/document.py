@@ -1,4 +1,4 @@
-"""A small document model (sections of paragraphs, tables and figures) and its two
+"""A small document model (numbered chapters of paragraphs, tables and figures) and its two
 renderings: Markdown, and a one-column PDF with numbered sections and captioned figures
 and tables, made by fpdf2 (no TeX needed). Both are byte-stable."""
 
@@ -42,7 +42,7 @@ Block = Union[Paragraph, Table, Figure]
 
 
 @dataclass(frozen=True)
-class Section:
+class Chapter:
     title: str
     blocks: Sequence[Block]
     numbered: bool = True
@@ -51,19 +51,19 @@ class Section:
 @dataclass(frozen=True)
 class Document:
     title: str
-    sections: Sequence[Section] = field(default_factory=list)
+    chapters: Sequence[Chapter] = field(default_factory=list)
 
 
 def _numbering(document: Document):
     """Yield ``(section heading, block, label)``: labels number tables and figures in order."""
     counts = {Table: 0, Figure: 0}
-    section_number = 0
-    for section in document.sections:
-        if section.numbered:
-            section_number += 1
-        heading = f"{section_number} {section.title}" if section.numbered else section.title
+    number = 0
+    for chapter in document.chapters:
+        if chapter.numbered:
+            number += 1
+        heading = f"{number} {chapter.title}" if chapter.numbered else chapter.title
         yield heading, None, None
-        for block in section.blocks:
+        for block in chapter.blocks:
             label = None
             if type(block) in counts:
                 counts[type(block)] += 1
@@ -94,14 +94,14 @@ def _font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
-def write_pdf(document: Document, path: str | Path, base_dir: str | Path) -> None:
-    """The document as a PDF; figure paths are relative to ``base_dir``."""
+def _title_page(title: str):
+    """An A4 PDF, byte-stable, with its fonts, and ``title`` at the top of its first page."""
     from fpdf import FPDF
 
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # it logs each font subset step
     pdf = FPDF(format="A4")
     pdf.set_creation_date(PDF_DATE)
-    pdf.set_title(document.title)
+    pdf.set_title(title)
     pdf.set_margins(PAGE_MARGIN_MM, PAGE_MARGIN_MM)
     pdf.set_auto_page_break(True, PAGE_MARGIN_MM)
     fonts = _font_dir()  # DejaVu, shipped with matplotlib, for text beyond Latin-1
@@ -109,8 +109,14 @@ def write_pdf(document: Document, path: str | Path, base_dir: str | Path) -> Non
         pdf.add_font("serif", style, str(fonts / f"DejaVuSerif{suffix}.ttf"))
     pdf.add_page()
     pdf.set_font("serif", "B", 15)
-    pdf.multi_cell(0, 8, document.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+    return pdf
+
+
+def write_pdf(document: Document, path: str | Path, base_dir: str | Path) -> None:
+    """The document as a PDF; figure paths are relative to ``base_dir``."""
+    pdf = _title_page(document.title)
     for heading, block, label in _numbering(document):
         if block is None:
             if pdf.get_y() > pdf.h - 3 * PAGE_MARGIN_MM:

@@ -37,7 +37,7 @@ import numpy as np
 from ..data.idx import N_PIXELS, SIDE
 from ..errors import PipelineError
 from ..files import write_zip
-from ..params import Section
+from ..params import Settings, setting
 from ..quiet_tensorflow import TF_THREADS, import_tensorflow
 from .views import ViewsConfig, view_consistent
 
@@ -48,45 +48,34 @@ LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
-class AutoencoderConfig:
-    architecture: str
-    latent_dim: int | None
-    dense_units: Sequence[int]
-    conv_filters: Sequence[int]
-    input_noise: float = 0.0
+class AutoencoderConfig(Settings):
+    architecture: str = setting("choice", options=ARCHITECTURES)
+    latent_dim: int | None = setting("integer", minimum=1, optional=True)
+    dense_units: Sequence[int] = setting("integers")
+    conv_filters: Sequence[int] = setting("integers")
+    input_noise: float = setting("number", 0.0, minimum=0)
 
-    @classmethod
-    def from_params(cls, p: Section) -> "AutoencoderConfig":
-        """The architecture settings in the train_autoencoder section, validated."""
-        return cls(
-            architecture=p.choice("architecture", ARCHITECTURES),
-            latent_dim=p.integer("latent_dim", minimum=1, optional=True),
-            dense_units=p.integers("dense_units"), conv_filters=p.integers("conv_filters"),
-            input_noise=p.number("input_noise", minimum=0),
-        )
+    def __post_init__(self) -> None:
+        """What the architecture needs of the other settings (checked here, the one place
+        every model is built from)."""
+        if self.architecture == "dense" and self.latent_dim is None:
+            raise PipelineError("params.yaml: train_autoencoder.latent_dim must be an integer >= 1 "
+                                "for the dense architecture, got None")
+        if self.architecture == "conv" and SIDE % 2 ** (len(self.conv_filters) - 1):
+            raise PipelineError(f"params.yaml: train_autoencoder.conv_filters has {len(self.conv_filters)} "
+                                f"entries; expected at most 3 so that 28x28 pools evenly")
 
 
 @dataclass(frozen=True)
-class TrainingConfig:
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    early_stopping_patience: int | None
-    seed: int
-    learning_rate_schedule: str = "constant"
-    threads: int | None = TF_THREADS  # TensorFlow's pools; None: every CPU the process may use
-
-    @classmethod
-    def from_params(cls, p: Section) -> "TrainingConfig":
-        """The training settings in the train_autoencoder section, validated."""
-        return cls(
-            epochs=p.integer("epochs", minimum=1), batch_size=p.integer("batch_size", minimum=1),
-            learning_rate=p.number("learning_rate", minimum=0, exclusive=True),
-            early_stopping_patience=p.integer("early_stopping_patience", minimum=1, optional=True),
-            seed=p.integer("seed", minimum=0),
-            learning_rate_schedule=p.choice("learning_rate_schedule", LEARNING_RATE_SCHEDULES),
-            threads=p.integer("threads", minimum=1, optional=True),
-        )
+class TrainingConfig(Settings):
+    epochs: int = setting("integer", minimum=1)
+    batch_size: int = setting("integer", minimum=1)
+    learning_rate: float = setting("number", minimum=0, exclusive=True)
+    early_stopping_patience: int | None = setting("integer", minimum=1, optional=True)
+    seed: int = setting("integer", minimum=0)
+    learning_rate_schedule: str = setting("choice", "constant", options=LEARNING_RATE_SCHEDULES)
+    # TensorFlow's pools; None: every CPU the process may use
+    threads: int | None = setting("integer", TF_THREADS, minimum=1, optional=True)
 
 
 def _keras():
@@ -111,9 +100,6 @@ def seed_everything(seed: int, threads: int = TF_THREADS) -> None:
 def _dense_coders(config: AutoencoderConfig):
     layers = _keras().layers
 
-    if config.latent_dim is None:
-        raise PipelineError("params.yaml: train_autoencoder.latent_dim must be an integer >= 1 "
-                            "for the dense architecture, got None")
     encoder_layers = [layers.Dense(units, activation="relu") for units in config.dense_units]
     encoder_layers.append(layers.Dense(config.latent_dim, name="code"))
     decoder_layers = [layers.Dense(units, activation="relu") for units in reversed(config.dense_units)]
@@ -130,9 +116,6 @@ def _conv_coders(config: AutoencoderConfig):
 
     filters = list(config.conv_filters)
     n_pools = len(filters) - 1
-    if SIDE % (2 ** n_pools):
-        raise PipelineError(f"params.yaml: train_autoencoder.conv_filters has {len(filters)} "
-                            f"entries; expected at most 3 so that 28x28 pools evenly")
     side = SIDE // 2 ** n_pools
     encoder_layers = [layers.Reshape((SIDE, SIDE, 1))]
     for i, f in enumerate(filters):
@@ -158,9 +141,6 @@ def build_autoencoder(config: AutoencoderConfig):
     """Return ``(autoencoder, encoder)``; the encoder is the autoencoder's ``encoder`` layer."""
     keras = _keras()
 
-    if config.architecture not in ARCHITECTURES:
-        raise PipelineError(f"params.yaml: train_autoencoder.architecture must be one of "
-                            f"{', '.join(ARCHITECTURES)}, got {config.architecture!r}")
     build = _dense_coders if config.architecture == "dense" else _conv_coders
     encoder_layers, decoder_layers, code_shape = build(config)
     if config.input_noise > 0:
@@ -245,9 +225,9 @@ def load_autoencoder(path: str):
         raise PipelineError(f"{path}: cannot load the autoencoder ({error})") from error
 
 
-def load_encoder(path: str):
-    """The encoder of an autoencoder saved in ``.keras`` format."""
-    return load_autoencoder(path).get_layer("encoder")
+def reconstruct(autoencoder, x: np.ndarray) -> np.ndarray:
+    """The autoencoder's reconstructions of the rows of ``x``, by TensorFlow (for pictures)."""
+    return np.asarray(autoencoder.predict(x, verbose=0))
 
 
 def encode(encoder, x: np.ndarray, batch_size: int) -> np.ndarray:

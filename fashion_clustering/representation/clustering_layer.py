@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-from ..params import Section
+from ..params import Settings, setting
 from .autoencoder import encode
 
 log = logging.getLogger(__name__)
@@ -37,25 +37,16 @@ KERNELS = ("student_t", "gaussian")
 
 
 @dataclass(frozen=True)
-class ClusteringLayerConfig:
-    weight: float
-    kernel: str
-    n_clusters: int
-    n_init: int
-    epochs: int
-    learning_rate: float
-    update_interval: int
+class ClusteringLayerConfig(Settings):
+    """The settings in the train_autoencoder.clustering section."""
 
-    @classmethod
-    def from_params(cls, p: Section) -> "ClusteringLayerConfig":
-        """The settings in the train_autoencoder.clustering section, validated."""
-        return cls(
-            weight=p.number("weight", minimum=0), kernel=p.choice("kernel", KERNELS),
-            n_clusters=p.integer("n_clusters", minimum=2), n_init=p.integer("n_init", minimum=1),
-            epochs=p.integer("epochs", minimum=1),
-            learning_rate=p.number("learning_rate", minimum=0, exclusive=True),
-            update_interval=p.integer("update_interval", minimum=1),
-        )
+    weight: float = setting("number", minimum=0)
+    kernel: str = setting("choice", options=KERNELS)
+    n_clusters: int = setting("integer", minimum=2)
+    n_init: int = setting("integer", minimum=1)
+    epochs: int = setting("integer", minimum=1)
+    learning_rate: float = setting("number", minimum=0, exclusive=True)
+    update_interval: int = setting("integer", minimum=1)
 
     @property
     def enabled(self) -> bool:
@@ -104,24 +95,20 @@ def target_distribution(q: np.ndarray) -> np.ndarray:
     return (weighted.T / weighted.sum(axis=1)).T
 
 
-def fine_tune(autoencoder, x_train: np.ndarray, config: ClusteringLayerConfig,
-              batch_size: int, seed: int) -> dict[str, list[float]]:
-    """Fine-tune ``autoencoder`` in place on reconstruction + ``weight`` × KL(p ‖ q); return
-    the per-epoch losses and, per target update, the share of images that changed cluster."""
+def _with_clustering_layer(autoencoder, initial: Centres, config: ClusteringLayerConfig):
+    """A compiled model of two outputs, the reconstruction and the soft assignments of the
+    code to centres that start at ``initial`` (only the means are trained)."""
     import keras
 
     encoder, decoder = autoencoder.get_layer("encoder"), autoencoder.get_layer("decoder")
-    start = initial_centres(encode(encoder, x_train, batch_size), config, seed)
-    log.info("clustering layer: %s kernel, %d centres from the codes of %d images; weight %g, "
-             "%d epochs", config.kernel, config.n_clusters, len(x_train), config.weight, config.epochs)
 
     class ClusteringLayer(keras.layers.Layer):
         def build(self, input_shape):
-            self.means = self.add_weight(shape=start.means.shape, name="means",
-                                         initializer=keras.initializers.Constant(start.means))
+            self.means = self.add_weight(shape=initial.means.shape, name="means",
+                                         initializer=keras.initializers.Constant(initial.means))
 
         def call(self, z):
-            return soft_assignments(z, Centres(self.means, start.variances, start.log_weights),
+            return soft_assignments(z, Centres(self.means, initial.variances, initial.log_weights),
                                     config.kernel)
 
     inputs = keras.Input(autoencoder.input_shape[1:])
@@ -129,6 +116,17 @@ def fine_tune(autoencoder, x_train: np.ndarray, config: ClusteringLayerConfig,
     model = keras.Model(inputs, [decoder(code), ClusteringLayer(name="clustering")(code)])
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
                   loss=["mse", "kl_divergence"], loss_weights=[1.0, config.weight])
+    return model
+
+
+def fine_tune(autoencoder, x_train: np.ndarray, config: ClusteringLayerConfig,
+              batch_size: int, seed: int) -> dict[str, list[float]]:
+    """Fine-tune ``autoencoder`` in place on reconstruction + ``weight`` × KL(p ‖ q); return
+    the per-epoch losses and, per target update, the share of images that changed cluster."""
+    initial = initial_centres(encode(autoencoder.get_layer("encoder"), x_train, batch_size), config, seed)
+    log.info("clustering layer: %s kernel, %d centres from the codes of %d images; weight %g, "
+             "%d epochs", config.kernel, config.n_clusters, len(x_train), config.weight, config.epochs)
+    model = _with_clustering_layer(autoencoder, initial, config)
     history: dict[str, list[float]] = {"changed": []}
     labels = None
     for _ in range(math.ceil(config.epochs / config.update_interval)):

@@ -13,15 +13,13 @@ the same way everywhere.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Sequence
 
 import numpy as np
 
-from ..data.idx import N_PIXELS
 from ..errors import PipelineError
-from .exact_encoder import LAYERS, Layer, read_exact_layers
+from .exact_encoder import LAYERS, ExactNetwork, Layer, read_exact_layers
 
 # Cody and Waite's split of log(2): LN2_HI has 32 significant bits, so k * LN2_HI is exact
 # for every |k| < 2**21, far more than the exponents of float64 need; LN2_LO is the rest,
@@ -77,26 +75,15 @@ DECODER_LAYERS = {**LAYERS, "Dense": _with_activation("Dense"), "Conv2D": _with_
                   "UpSampling2D": _up_sampling}
 
 
-@dataclass(frozen=True)
-class ExactDecoder:
-    """The decoder's layers, each a function of a batch of float64 rows."""
-
-    layers: tuple[Layer, ...]
+ExactDecoder = ExactNetwork  # what a decoder is, to the code that takes one
 
 
-def load_exact_decoder(path: str) -> ExactDecoder:
+def load_exact_decoder(path: str) -> ExactNetwork:
     """The decoder of an autoencoder the pipeline saved (``.keras``), read without Keras."""
-    return ExactDecoder(read_exact_layers(path, "decoder", DECODER_LAYERS))
+    return ExactNetwork(read_exact_layers(path, "decoder", DECODER_LAYERS))
 
 
-def exact_decode(decoder: ExactDecoder, codes: np.ndarray, batch_size: int) -> np.ndarray:
+def exact_decode(decoder: ExactNetwork, codes: np.ndarray, batch_size: int) -> np.ndarray:
     """Reconstructions (float64 rows of 784 pixels) of codes, ``batch_size`` rows at a time
     (memory only: a row's reconstruction does not depend on it)."""
-    codes = np.asarray(codes, np.float64)
-    chunks = [np.empty((0, N_PIXELS))]
-    for start in range(0, len(codes), batch_size):
-        out = codes[start:start + batch_size]
-        for layer in decoder.layers:
-            out = layer(out)
-        chunks.append(out.reshape(len(out), N_PIXELS))
-    return np.concatenate(chunks)
+    return decoder.outputs(np.asarray(codes), batch_size)

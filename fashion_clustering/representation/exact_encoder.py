@@ -153,10 +153,27 @@ def _snake_case(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class ExactEncoder:
-    """The encoder's layers, each a function of a batch of float64 rows."""
+class ExactNetwork:
+    """One part of the autoencoder (its encoder, or its decoder: :mod:`.exact_decoder`), as
+    layers that are each a function of a batch of float64 rows."""
 
     layers: tuple[Layer, ...]
+
+    def outputs(self, rows: np.ndarray, batch_size: int) -> np.ndarray:
+        """The network's float64 outputs, one flat row per row of ``rows``, ``batch_size``
+        rows at a time (memory only: a row's output does not depend on it)."""
+        if not len(rows):  # the layers' reshapes need a row to infer the output's size
+            return self.outputs(np.zeros((1, *rows.shape[1:])), 1)[:0]
+        chunks = []
+        for first in range(0, len(rows), batch_size):
+            out = np.asarray(rows[first:first + batch_size], np.float64)
+            for layer in self.layers:
+                out = layer(out)
+            chunks.append(out.reshape(len(out), -1))
+        return np.concatenate(chunks)
+
+
+ExactEncoder = ExactNetwork  # what an encoder is, to the code that takes one
 
 
 def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> tuple:
@@ -194,23 +211,15 @@ def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> t
     return tuple(layers)
 
 
-def load_exact_encoder(path: str) -> ExactEncoder:
+def load_exact_encoder(path: str) -> ExactNetwork:
     """The encoder of an autoencoder the pipeline saved (``.keras``), read without Keras."""
-    return ExactEncoder(read_exact_layers(path, "encoder", LAYERS))
+    return ExactNetwork(read_exact_layers(path, "encoder", LAYERS))
 
 
-def exact_encode(encoder: ExactEncoder, x: np.ndarray, batch_size: int) -> np.ndarray:
+def exact_encode(encoder: ExactNetwork, x: np.ndarray, batch_size: int) -> np.ndarray:
     """Codes of rows of 784 pixels, as float32, ``batch_size`` rows at a time (memory only:
     the codes do not depend on it)."""
     x = np.asarray(x)
     if x.ndim != 2 or x.shape[1] != N_PIXELS:
         raise PipelineError(f"expected rows of {N_PIXELS} pixels, got an array of shape {x.shape}")
-    if not len(x):  # the layers' reshapes need a row to infer the code's size
-        return exact_encode(encoder, np.zeros((1, N_PIXELS), np.float32), 1)[:0]
-    chunks = []
-    for start in range(0, len(x), batch_size):
-        out = x[start:start + batch_size].astype(np.float64)
-        for layer in encoder.layers:
-            out = layer(out)
-        chunks.append(out.astype(np.float32))
-    return np.concatenate(chunks)
+    return encoder.outputs(x, batch_size).astype(np.float32)

@@ -21,36 +21,27 @@ import numpy as np
 
 from ..errors import RUN_PIPELINE, PipelineError
 from ..files import read_pickle, write_pickle
-from ..params import Section
+from ..fixed_order import METRICS, distances
+from ..params import Section, Settings, setting
 from ..quiet_tensorflow import import_tensorflow
 
 log = logging.getLogger(__name__)
 
 MANIFOLDS = ("none", "umap")
-# Distances between codes that both UMAP and the extension to new codes use.
-METRICS = ("euclidean", "manhattan")
 # New rows whose distances to every training code are held at once (memory, not results).
 NEIGHBOUR_CHUNK = 64
 
 
 @dataclass(frozen=True)
-class UmapConfig:
-    n_components: int
-    n_neighbors: int
-    min_dist: float
-    metric: str
-    n_epochs: int | None
-    seed: int
+class UmapConfig(Settings):
+    """The settings in the encode.umap section."""
 
-    @classmethod
-    def from_params(cls, p: Section) -> "UmapConfig":
-        """The settings in the encode.umap section, validated."""
-        return cls(
-            n_components=p.integer("n_components", minimum=1),
-            n_neighbors=p.integer("n_neighbors", minimum=2), min_dist=p.number("min_dist", minimum=0),
-            metric=p.choice("metric", METRICS), n_epochs=p.integer("n_epochs", minimum=1, optional=True),
-            seed=p.integer("seed", minimum=0),
-        )
+    n_components: int = setting("integer", minimum=1)
+    n_neighbors: int = setting("integer", minimum=2)
+    min_dist: float = setting("number", minimum=0)
+    metric: str = setting("choice", options=METRICS)
+    n_epochs: int | None = setting("integer", minimum=1, optional=True)
+    seed: int = setting("integer", minimum=0)
 
 
 @dataclass(frozen=True)
@@ -76,27 +67,12 @@ def fit_umap(codes: np.ndarray, config: UmapConfig) -> NeighbourEmbedding:
         min_dist=config.min_dist, metric=config.metric, n_epochs=config.n_epochs,
         random_state=config.seed, verbose=True, tqdm_kwds={"disable": True},
     )
-    start = time.perf_counter()
+    started = time.perf_counter()
     log.info("UMAP: fitting %d dimensions on %d x %d codes", config.n_components, *codes.shape)
     reducer.fit(codes)
-    log.info("UMAP: fitted in %.1f s", time.perf_counter() - start)
+    log.info("UMAP: fitted in %.1f s", time.perf_counter() - started)
     return NeighbourEmbedding(np.asarray(codes, np.float32), np.asarray(reducer.embedding_, dtype=np.float32),
                               config.n_neighbors, config.metric)
-
-
-def _distances(rows: np.ndarray, columns_of_codes: np.ndarray, metric: str) -> np.ndarray:
-    """Each row's distance (squared, for euclidean) to each code, in float32, summed over
-    dimensions in their order."""
-    total = np.zeros((len(rows), columns_of_codes.shape[1]), np.float32)
-    term = np.empty_like(total)
-    for dimension, column in enumerate(columns_of_codes):
-        np.subtract(rows[:, dimension, None], column[None, :], out=term)
-        if metric == "euclidean":
-            np.multiply(term, term, out=term)
-        else:
-            np.abs(term, out=term)
-        total += term
-    return total
 
 
 def nearest(distances: np.ndarray, k: int) -> np.ndarray:
@@ -112,21 +88,31 @@ def nearest(distances: np.ndarray, k: int) -> np.ndarray:
 def embed_codes(manifold: NeighbourEmbedding, codes: np.ndarray) -> np.ndarray:
     """Embed new codes, as float32 rows: each is the mean of the embeddings of its
     ``n_neighbors`` nearest training codes."""
-    start = time.perf_counter()
-    columns = np.asarray(manifold.codes, np.float32).T.copy()
+    started = time.perf_counter()
+    training_codes = np.asarray(manifold.codes, np.float32)
     embedding = np.asarray(manifold.embedding, np.float64)
     k = min(manifold.n_neighbors, len(embedding))
     chunks = [np.empty((0, embedding.shape[1]))]
     for first in range(0, len(codes), NEIGHBOUR_CHUNK):
         rows = np.asarray(codes[first:first + NEIGHBOUR_CHUNK], np.float32)
-        neighbours = nearest(_distances(rows, columns, manifold.metric), k)
+        neighbours = nearest(distances(rows, training_codes, manifold.metric), k)
         total = np.zeros((len(rows), embedding.shape[1]))
         for j in range(k):
             total += embedding[neighbours[:, j]]
         chunks.append(total / k)
     log.info("UMAP: embedded %d new codes by their %d nearest training codes in %.1f s",
-             len(codes), k, time.perf_counter() - start)
+             len(codes), k, time.perf_counter() - started)
     return np.concatenate(chunks).astype(np.float32)
+
+
+def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
+    """A seeded 2-D UMAP of ``features``, for a picture (the clusterers never see it)."""
+    import_tensorflow()
+    import umap
+
+    reducer = umap.UMAP(n_components=2, n_neighbors=neighbors, random_state=seed,
+                        tqdm_kwds={"disable": True})
+    return np.asarray(reducer.fit_transform(features), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -135,11 +121,11 @@ class EncodeConfig:
     umap: UmapConfig | None  # None: manifold "none", the codes themselves are clustered
 
     @classmethod
-    def from_params(cls, p: Section) -> "EncodeConfig":
+    def from_params(cls, section: Section) -> "EncodeConfig":
         """The encode section, validated; encode.umap is read only if the manifold is UMAP."""
-        batch_size = p.integer("batch_size", minimum=1)
-        umap = (UmapConfig.from_params(p.section("umap")) if p.choice("manifold", MANIFOLDS) == "umap"
-                else p.unused("umap"))
+        batch_size = section.integer("batch_size", minimum=1)
+        umap = (UmapConfig.from_params(section.section("umap"))
+                if section.choice("manifold", MANIFOLDS) == "umap" else section.unused("umap"))
         return cls(batch_size, umap)
 
 

@@ -13,29 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..data.idx import IMAGE_SHAPE, N_PIXELS
-from ..params import Section
+from ..params import Settings, setting
 
 
 @dataclass(frozen=True)
-class ViewsConfig:
-    weight: float
-    temperature: float
-    projection_dim: int
-    shift: float
-    zoom: float
-    flip: bool
-    contrast: float
+class ViewsConfig(Settings):
+    """The settings in the train_autoencoder.views section."""
 
-    @classmethod
-    def from_params(cls, p: Section) -> "ViewsConfig":
-        """The settings in the train_autoencoder.views section, validated."""
-        return cls(
-            weight=p.number("weight", minimum=0),
-            temperature=p.number("temperature", minimum=0, exclusive=True),
-            projection_dim=p.integer("projection_dim", minimum=1),
-            shift=p.number("shift", minimum=0, maximum=0.5), zoom=p.number("zoom", minimum=0, maximum=0.5),
-            flip=p.boolean("flip"), contrast=p.number("contrast", minimum=0, maximum=1),
-        )
+    weight: float = setting("number", minimum=0)
+    temperature: float = setting("number", minimum=0, exclusive=True)
+    projection_dim: int = setting("integer", minimum=1)
+    shift: float = setting("number", minimum=0, maximum=0.5)
+    zoom: float = setting("number", minimum=0, maximum=0.5)
+    flip: bool = setting("boolean")
+    contrast: float = setting("number", minimum=0, maximum=1)
 
     @property
     def enabled(self) -> bool:

@@ -1,0 +1,129 @@
+"""The files of one run that the report reads, loaded once: its params as the stages' own
+typed configs, its metrics, assignments, models and prepared data."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..clustering.fit import GmmConfig, KMeansConfig, closeness_to_clusters
+from ..data.dataset import SPLITS, PreprocessConfig, load_split
+from ..data.fetch import OFFICIAL_SHA256, FetchConfig
+from ..errors import RUN_PIPELINE, PipelineError
+from ..evaluation.typicality import TypicalityConfig
+from ..files import load_arrays, read_json, read_pickle
+from ..machine import MACHINE_FILE
+from ..methods import METHODS, ON_FEATURES
+from ..params import Section, load_params
+from ..representation.autoencoder import AutoencoderConfig, TrainingConfig, load_autoencoder
+from ..representation.clustering_layer import ClusteringLayerConfig
+from ..representation.manifold import EncodeConfig
+from ..representation.views import ViewsConfig
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The params of the run, read by the same configs as the stages that used them."""
+
+    fetch: FetchConfig
+    preprocess: PreprocessConfig
+    baseline: KMeansConfig
+    autoencoder: AutoencoderConfig
+    training: TrainingConfig
+    views: ViewsConfig
+    clustering_layer: ClusteringLayerConfig
+    encode: EncodeConfig
+    kmeans: KMeansConfig
+    gmm: GmmConfig
+    typicality: TypicalityConfig
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "RunSettings":
+        def section(name: str) -> Section:
+            if name not in params:
+                raise PipelineError(f"params.yaml: missing key '{name}'")
+            return Section(params[name], name)
+
+        ae = section("train_autoencoder")
+        return cls(
+            fetch=FetchConfig.from_params(section("fetch")),
+            preprocess=PreprocessConfig.from_params(section("preprocess")),
+            baseline=KMeansConfig.from_params(section("baseline_kmeans")),
+            autoencoder=AutoencoderConfig.from_params(ae), training=TrainingConfig.from_params(ae),
+            views=ViewsConfig.from_params(ae.section("views")),
+            clustering_layer=ClusteringLayerConfig.from_params(ae.section("clustering")),
+            encode=EncodeConfig.from_params(section("encode")),
+            kmeans=KMeansConfig.from_params(section("cluster_kmeans"), sizes=True),
+            gmm=GmmConfig.from_params(section("cluster_gmm")),
+            typicality=TypicalityConfig.from_params(section("typicality")),
+        )
+
+
+@dataclass(frozen=True)
+class Run:
+    """The files of one run that the report reads."""
+
+    settings: RunSettings
+    checksums: Mapping[str, str]
+    class_counts: Mapping[str, Mapping[str, int]]
+    scores: Mapping[str, Mapping[str, Mapping[str, float]]]
+    cluster_classes: Mapping[str, Mapping[str, str]]
+    losses: tuple[list[float], list[float]]
+    splits: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    test_features: np.ndarray
+    test_clusters: Mapping[str, np.ndarray]
+    closeness: Mapping[str, np.ndarray]
+    autoencoder: Any
+    machine: Mapping[str, Any]  # the CPU that trained the autoencoder
+    test_typicality: np.ndarray
+    flagged: Mapping[str, float]  # share of images flagged atypical, by set (metrics/typicality.json)
+
+
+def read_losses(log_dir: Path) -> tuple[list[float], list[float]]:
+    """Training and validation loss per epoch from DVCLive's TSV files."""
+    def column(split: str) -> list[float]:
+        path = log_dir / "plots" / "metrics" / split / "loss.tsv"
+        try:  # pandas 3 parses floats to the last bit, as Python does (tested)
+            return pd.read_csv(path, sep="\t")["loss"].astype(float).tolist()
+        except (OSError, KeyError, ValueError) as error:
+            raise PipelineError(f"{path}: expected DVCLive's step/loss TSV ({error})") from error
+    return column("train"), column("eval")
+
+
+def _test_clusters(assignments_dir: Path, models_dir: Path, splits: Mapping, features: np.ndarray):
+    """Each method's test clusters, and how close each test row is to each cluster."""
+    clusters, closeness = {}, {}
+    for method in METHODS:
+        names = ("test", "test_proba") if method == "ae_gmm" else ("test",)
+        arrays = load_arrays(assignments_dir / f"{method}.npz", names)
+        clusters[method] = arrays["test"]
+        model = read_pickle(models_dir / f"{method}.pkl", RUN_PIPELINE)
+        x = features if method in ON_FEATURES else splits["test"][0]
+        closeness[method] = closeness_to_clusters(model, x, arrays.get("test_proba"))
+    return clusters, closeness
+
+
+def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
+             assignments_dir: str, typicality_file: str, metrics_dir: str) -> Run:
+    raw, models, metrics = Path(raw_dir), Path(models_dir), Path(metrics_dir)
+    checksums = {name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in OFFICIAL_SHA256}
+    splits = {split: load_split(prepared_dir, split) for split in ("train", "test")}
+    features = load_arrays(features_file, SPLITS)["test"]
+    clusters, closeness = _test_clusters(Path(assignments_dir), models, splits, features)
+    return Run(
+        settings=RunSettings.from_params(load_params()), checksums=checksums,
+        class_counts=read_json(metrics / "class_counts.json", RUN_PIPELINE),
+        scores=read_json(metrics / "evaluate.json", RUN_PIPELINE),
+        cluster_classes=read_json(metrics / "cluster_classes.json", RUN_PIPELINE),
+        losses=read_losses(metrics / "train_autoencoder"), splits=splits, test_features=features,
+        test_clusters=clusters, closeness=closeness,
+        autoencoder=load_autoencoder(str(models / "autoencoder.keras")),
+        machine=read_json(metrics / "train_autoencoder" / MACHINE_FILE, RUN_PIPELINE),
+        test_typicality=load_arrays(typicality_file, ("test",))["test"],
+        flagged=read_json(metrics / "typicality.json", RUN_PIPELINE)["flagged"],
+    )
