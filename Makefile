@@ -28,7 +28,7 @@ dataset:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq dataset-fashion-mnist; \
 	fi
 
-# Debian's Chromium, in which tests/test_offline_plots.py opens the page of `dvc plots show`.
+# Debian's Chromium, in which tests/pipeline/test_offline_plots.py opens the page of `dvc plots show`.
 chromium:
 	@if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; \

@@ -89,15 +89,16 @@ MODELS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rows():
     return np.random.default_rng(0).random((64, 784), dtype=np.float32)
 
 
-@pytest.fixture(scope="module", params=list(MODELS), ids=list(MODELS))
+@pytest.fixture(scope="session", params=list(MODELS), ids=list(MODELS))
 def saved(request, rows, tmp_path_factory):
     """``(Keras autoencoder, path where it is saved)`` after one epoch of training, so that
-    batch normalization's statistics are off their initial values."""
+    batch normalization's statistics are off their initial values. Trained once per session:
+    the encoder's, the decoder's and the typicality's tests share them."""
     seed_everything(1)
     autoencoder, _ = build_autoencoder(MODELS[request.param])
     train_autoencoder(autoencoder, rows[:48], rows[48:], TrainingConfig(1, 16, 1e-3, None, 0), [])
