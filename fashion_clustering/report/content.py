@@ -16,14 +16,14 @@ from ..data.idx import CLASS_NAMES, IMAGE_SHAPE
 from ..errors import RUN_PIPELINE, PipelineError
 from ..evaluation.cluster_classes import UNMATCHED, confusion_counts
 from ..evaluation.figures import image_grid, loss_figure, map_figure, save_figure
-from ..evaluation.outliers import OUTLIERS
-from ..evaluation.typicality import turned
 from ..files import load_arrays, read_json, read_pickle
 from ..machine import MACHINE_FILE
 from ..methods import METHODS, ON_FEATURES
 from ..params import Section, load_params
 from ..quiet_tensorflow import import_tensorflow
 from ..representation.autoencoder import load_autoencoder
+from ..typicality.outliers import OUTLIERS
+from ..typicality.scores import load_calibration, turned
 from .document import Document, Figure, Paragraph, Section as DocSection, Table
 
 FIGURES = "figures"
@@ -74,6 +74,7 @@ class Run:
     machine: Mapping[str, Any]  # the CPU that trained the autoencoder
     test_typicality: np.ndarray
     flagged: Mapping[str, float]  # share of images flagged atypical, by set (metrics/typicality.json)
+    typicality_threshold: float  # the one the typicality stage calibrated with
 
 
 def read_losses(log_dir: Path) -> tuple[list[float], list[float]]:
@@ -120,6 +121,7 @@ def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: st
         machine=read_json(metrics / "train_autoencoder" / MACHINE_FILE, RUN_PIPELINE),
         test_typicality=load_arrays(typicality_file, ("test",))["test"],
         flagged=read_json(metrics / "typicality.json", RUN_PIPELINE)["flagged"],
+        typicality_threshold=load_calibration(models / "typicality.npz").threshold,
     )
 
 
@@ -289,7 +291,7 @@ def training_extras(ae: Mapping[str, Any]) -> str:
 def typicality_blocks(run: Run, config: ReportConfig, figure: Path) -> list:
     """What the report says about typicality: how it is measured, what it flags, and the
     least typical test images."""
-    threshold = run.params["typicality"]["threshold"]
+    threshold = run.typicality_threshold
     return [
         Paragraph(f"Every image also gets a typicality: how typical it is of the images the "
                   f"autoencoder learned from, by how the autoencoder reconstructs it. Three scores: "
