@@ -135,11 +135,16 @@ class Calibration:
     limits: int = len(LIMITS)
 
 
+def _ranks(scores: np.ndarray, sorted_scores: np.ndarray) -> np.ndarray:
+    """Rows × scores: each score's count of calibration scores at or below it. Integers, so
+    comparisons of ranks and standings are exact."""
+    return np.stack([np.searchsorted(sorted_scores[:, j], scores[:, j], side="right")
+                     for j in range(scores.shape[1])], axis=1).astype(np.int64)
+
+
 def _standings(scores: np.ndarray, sorted_scores: np.ndarray) -> np.ndarray:
-    """Each row's worst rank: of its scores, the largest count of calibration scores at or
-    below it. Integers, so comparisons of standings are exact."""
-    ranks = [np.searchsorted(sorted_scores[:, j], scores[:, j], side="right") for j in range(scores.shape[1])]
-    return np.maximum.reduce(ranks).astype(np.int64)
+    """Each row's worst rank over its scores."""
+    return _ranks(scores, sorted_scores).max(axis=1, initial=0)
 
 
 def calibrate(scores: np.ndarray, threshold: float, limits: int = len(LIMITS)) -> Calibration:
@@ -173,8 +178,7 @@ def reasons(calibration: Calibration, scores: np.ndarray, names: tuple[str, ...]
     """Which score sets each row's typicality: the first limit it is beyond, else the ranked
     score of its worst rank (the first of equal ones)."""
     ranked = scores.shape[1] - calibration.limits
-    ranks = np.stack([np.searchsorted(calibration.scores[:, j], scores[:, j], side="right") for j in range(ranked)],
-                     axis=1)
+    ranks = _ranks(scores[:, :ranked], calibration.scores[:, :ranked])
     beyond = _beyond_limits(calibration, scores)
     return [names[ranked + int(b.argmax())] if b.any() else names[int(r.argmax())] for r, b in zip(ranks, beyond)]
 
