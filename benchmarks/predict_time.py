@@ -7,7 +7,7 @@ each ``--repeats`` times. Warm: the models loaded once, then 1 and 1,000 images 
 and scored in-process. The 1,000 images' clusters must equal the test split's in
 ``data/assignments/`` and their typicality the typicality stage's in
 ``data/typicality.npz``, and the one image's those of the same image among the 1,000.
-Flagged: the shares of the 1,000 test images, of the same turned a quarter turn, and of
+Flagged: the shares of the 1,000 test images, of the same turned a quarter turn or moved, and of
 ``typicality.outliers_per_kind`` made-up images of each kind (another seed than the
 stage's) that ``predict`` flags as atypical.
 Written: ``benchmarks/results/predict.{json,md}``, with the CPU they were measured on.
@@ -31,8 +31,8 @@ import numpy as np
 from PIL import Image
 
 from fashion_clustering.data.dataset import SPLITS, load_split
-from fashion_clustering.evaluation.outliers import OUTLIERS
-from fashion_clustering.evaluation.typicality import read_threshold, turned
+from fashion_clustering.typicality.outliers import OUTLIERS, moved
+from fashion_clustering.typicality.scores import turned
 from fashion_clustering.files import load_arrays
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.methods import METHODS
@@ -94,12 +94,13 @@ def main(repeats: int) -> None:
     params = ROOT / "params.yaml"
     section = Section.load("typicality", params)
     models = load_models(ROOT / "data/models", ROOT / "metrics/cluster_classes.json",
-                         Section.load("encode", params).integer("batch_size", minimum=1), read_threshold(section),
-                         METHODS)
+                         Section.load("encode", params).integer("batch_size", minimum=1), METHODS)
     pixels = images.reshape(MANY, -1) / np.float32(255)
     count, seed = section.integer("outliers_per_kind", minimum=1), section.integer("seed", minimum=0) + 1
     flagged = {f"first {MANY:,} test images (cold runs above)": float(np.mean(column(many, "ae_gmm", "atypical"))),
                "the same, turned a quarter turn": flagged_share(models, turned(pixels))}
+    flagged |= {f"the same, moved {shift} pixels": flagged_share(models, moved(pixels, shift))
+                for shift in section.integers("moved_shifts")}
     flagged |= {f"{kind.title} ({count}, seed {seed})": flagged_share(models, kind.make(count, seed))
                 for kind in OUTLIERS.values()}
     timings = {f"cold, {name}": run["seconds"] for name, run in runs.items()}
@@ -108,7 +109,7 @@ def main(repeats: int) -> None:
     result = {"cpu": describe_cpu(), "repeats": repeats, "methods": list(METHODS),
               "same_clusters_and_typicality_as_pipeline": True, "cold_peak_memory_mib": round(peak_mib),
               "seconds": {name: [round(s, 3) for s in seconds] for name, seconds in timings.items()},
-              "threshold": models.threshold, "flagged": flagged}
+              "threshold": models.calibration.threshold, "flagged": flagged}
     out = ROOT / "benchmarks/results/predict"
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     cpu = result["cpu"]
@@ -122,7 +123,7 @@ def main(repeats: int) -> None:
              "| run | median s | slowest s |", "|---|---|---|"]
     lines += [f"| {name} | {statistics.median(seconds):.3f} | {max(seconds):.3f} |"
               for name, seconds in timings.items()]
-    lines += ["", f"Flagged as atypical by `predict` (typicality below {models.threshold}):", "",
+    lines += ["", f"Flagged as atypical by `predict` (typicality below {models.calibration.threshold}):", "",
               "| images | flagged |", "|---|---|"]
     lines += [f"| {name} | {100 * share:.1f} % |" for name, share in flagged.items()]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")

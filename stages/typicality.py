@@ -1,18 +1,19 @@
 """Stage typicality: how typical each image of every split is of the images the models
-learned from (see fashion_clustering.evaluation.typicality), the calibration that
-`fashion-clustering predict` ranks new images against, and the share of images flagged:
-the splits' garments, made-up images unlike them, and test garments turned on their side."""
+learned from (see fashion_clustering.typicality.scores), the calibration that
+`fashion-clustering predict` ranks new images against (with the threshold it flags with),
+and the share of images flagged: the splits' garments, made-up images unlike them, and test
+garments turned on their side or moved off the middle of the frame."""
 
 from fashion_clustering.data.dataset import SPLITS, load_split
-from fashion_clustering.evaluation.outliers import OUTLIERS
-from fashion_clustering.evaluation.typicality import (
-    TypicalityConfig, atypical, calibrate, save_calibration, turned, typicality, typicality_scores,
-)
 from fashion_clustering.files import save_arrays, write_json
 from fashion_clustering.params import Section
 from fashion_clustering.representation.exact_decoder import load_exact_decoder
 from fashion_clustering.representation.exact_encoder import load_exact_encoder
 from fashion_clustering.stage import run_stage
+from fashion_clustering.typicality.outliers import OUTLIERS, moved
+from fashion_clustering.typicality.scores import (
+    TypicalityConfig, atypical, calibrate, save_calibration, turned, typicality, typicality_scores,
+)
 
 
 def main(prepared_dir: str, model_file: str, calibration_file: str, typicality_file: str,
@@ -26,9 +27,11 @@ def main(prepared_dir: str, model_file: str, calibration_file: str, typicality_f
 
     pixels = {split: load_split(prepared_dir, split)[0] for split in SPLITS}
     split_scores = {split: scores(pixels[split]) for split in SPLITS}
-    calibration = calibrate(split_scores["val"])
+    calibration = calibrate(split_scores["val"], config.threshold)
     shares = {split: typicality(calibration, split_scores[split]) for split in SPLITS}
     shares["test_turned"] = typicality(calibration, scores(turned(pixels["test"])))
+    shares |= {f"test_moved_{shift}px": typicality(calibration, scores(moved(pixels["test"][:config.moved_images], shift)))
+               for shift in config.moved_shifts}
     shares |= {name: typicality(calibration, scores(kind.make(config.outliers_per_kind, config.seed)))
                for name, kind in OUTLIERS.items()}
     save_calibration(calibration_file, calibration)

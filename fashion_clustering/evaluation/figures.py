@@ -12,6 +12,8 @@ import numpy as np
 from ..data.idx import CLASS_NAMES, IMAGE_SHAPE
 from ..files import atomic_path
 
+TITLE_TOP = 0.1  # inches from a grid figure's top edge to its title's top
+
 
 def pyplot():
     """Matplotlib's pyplot on the file-only Agg backend."""
@@ -55,7 +57,8 @@ def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], title: str
             if column_labels is not None and r == 0:
                 ax.set_title(column_labels[c], fontsize=8)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    figure.suptitle(title, fontsize=11)
+    # The title a fixed distance from the top, so that it clears the column labels however tall the grid.
+    figure.suptitle(title, fontsize=11, y=1 - TITLE_TOP / figure.get_figheight())
     figure.subplots_adjust(left=label_width / figure.get_figwidth(), right=0.99, wspace=0.05,
                            hspace=0.3 if column_labels else 0.1, top=1 - (0.45 + extra) / figure.get_figheight(),
                            bottom=0.02)

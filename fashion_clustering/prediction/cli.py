@@ -14,12 +14,19 @@ import sys
 from typing import Sequence
 
 from ..errors import PipelineError
-from ..evaluation.typicality import read_threshold
 from ..methods import METHODS
 from ..params import Section
 from .predict import HOW_PICTURES_ARE_CONVERTED, assign, how_typical, load_models, read_pixels
 
-COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "typicality", "atypical", "error")
+COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "typicality", "atypical", "why", "error")
+# What each score named in the ``why`` column says of a flagged image.
+WHY = {
+    "error": "the autoencoder reconstructs it badly (noise, patterns)",
+    "relative_error": "its reconstruction misses much of its ink (a thin drawing, text)",
+    "turn_gain": "it is reconstructed better turned (a garment lying on its side)",
+    "smoothness": "smoother than any garment (shading, a flat fill)",
+    "off_centre": "not in the middle of its frame (--centre centres arrays)",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,9 +40,12 @@ def _parser() -> argparse.ArgumentParser:
                     "the cluster, the class the cluster was matched to on the training split, "
                     "for the GMM the membership probability; then how typical the image is of "
                     "the training images (the share of validation images less typical than it, "
-                    "by how the autoencoder reconstructs it) and whether that is below "
-                    "typicality.threshold of the params (atypical: unlike what the models were "
-                    "trained on, so its cluster says little). " + HOW_PICTURES_ARE_CONVERTED
+                    "by how the autoencoder reconstructs it, how smooth it is and where it lies in "
+                    "its frame), whether that is below the threshold the run calibrated with "
+                    "(atypical: unlike what the models were trained on, so its cluster says "
+                    "little), and if so why: "
+                    + "; ".join(f"{name}: {meaning}" for name, meaning in WHY.items()) + ". "
+                    + HOW_PICTURES_ARE_CONVERTED
                     + " An unreadable file gets an error row and a non-zero exit status; the "
                     "other files are still answered.")
     predict.add_argument("files", nargs="+", metavar="FILE", help="PNG, JPEG, BMP, .npy or IDX files")
@@ -47,15 +57,18 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--classes", default="metrics/cluster_classes.json",
                          help="each cluster's matched class (default: %(default)s)")
     predict.add_argument("--params", default="params.yaml", help="the run's params (default: %(default)s)")
+    predict.add_argument("--centre", action="store_true",
+                         help="move each garment of .npy and IDX arrays to the middle of its frame, as "
+                              "pictures' are (default: arrays as they are)")
     return parser
 
 
-def predict_rows(files: Sequence[str], models) -> list[dict]:
+def predict_rows(files: Sequence[str], models, centre_arrays: bool = False) -> list[dict]:
     """One row per image and method, or one error row per file that cannot be read."""
     rows = []
     for path in files:
         try:
-            pixels = read_pixels(path)
+            pixels = read_pixels(path, centre_arrays)
         except PipelineError as error:
             rows.append({column: None for column in COLUMNS} | {"source": path, "error": str(error)})
             continue
@@ -63,7 +76,7 @@ def predict_rows(files: Sequence[str], models) -> list[dict]:
         for method, assignments in assign(models, pixels).items():
             rows += [{"source": path, "index": i, "method": method, "cluster": a.cluster,
                       "class": a.class_name, "probability": a.probability, "typicality": t.share,
-                      "atypical": t.atypical, "error": None}
+                      "atypical": t.atypical, "why": t.why, "error": None}
                      for i, (a, t) in enumerate(zip(assignments, typical))]
     return rows
 
@@ -98,9 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
     try:
         batch_size = Section.load("encode", args.params).integer("batch_size", minimum=1)
-        threshold = read_threshold(Section.load("typicality", args.params))
-        models = load_models(args.models, args.classes, batch_size, threshold, methods)
-        rows = predict_rows(args.files, models)
+        models = load_models(args.models, args.classes, batch_size, methods)
+        rows = predict_rows(args.files, models, args.centre)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,8 +1,8 @@
 """Cluster new images with the models a run trained, exactly as the pipeline clusters
 the test split: pixels for the baseline; encoder, then the fitted manifold step (if any),
 for the others. Each image also gets its typicality, ranked against the validation images
-as the typicality stage ranks the test split (:mod:`..evaluation.typicality`), and a flag
-when it is below the threshold.
+as the typicality stage ranks the test split (:mod:`..typicality.scores`), a flag when it is
+below the threshold the stage calibrated with, and the score that set it.
 
 Inputs are read by their content, not their name:
 
@@ -26,12 +26,13 @@ from ..data.fetch import gunzip
 from ..data.idx import N_PIXELS, SIDE, parse_idx
 from ..errors import RUN_PIPELINE, PipelineError
 from ..evaluation.cluster_classes import UNMATCHED
-from ..evaluation.typicality import Calibration, atypical, load_calibration, typicality, typicality_scores
 from ..files import read_json, read_pickle
 from ..methods import ON_FEATURES
 from ..representation.exact_decoder import ExactDecoder, load_exact_decoder
 from ..representation.exact_encoder import ExactEncoder, exact_encode, load_exact_encoder
 from ..representation.manifold import NeighbourEmbedding, embed_codes, load_manifold
+from ..typicality.position import centred
+from ..typicality.scores import Calibration, atypical, load_calibration, reasons, typicality, typicality_scores
 
 NPY_MAGIC = b"\x93NUMPY"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -49,7 +50,9 @@ HOW_PICTURES_ARE_CONVERTED = (
     "colours become grey; if the border is light (median above mid-grey) the picture is "
     f"inverted; the background level is subtracted; the object (pixels more than "
     f"{OBJECT_THRESHOLD}/255 above it) is cropped, centred on a square and resized to "
-    f"{SIDE}x{SIDE}. NPY and IDX arrays are taken as they are."
+    f"{SIDE}x{SIDE}. NPY and IDX arrays are taken as they are, or with --centre each garment is "
+    "moved, whole and unscaled, to the middle of its frame, as Fashion-MNIST's are (its blank "
+    "margins on either side then differ by at most a pixel)."
 )
 
 
@@ -101,8 +104,9 @@ def _idx_pixels(data: bytes, source: str) -> np.ndarray:
     return scale_pixels(images)
 
 
-def read_pixels(path: str | Path) -> np.ndarray:
-    """The images in one input file as float32 rows of 784 pixels in [0, 1].
+def read_pixels(path: str | Path, centre_arrays: bool = False) -> np.ndarray:
+    """The images in one input file as float32 rows of 784 pixels in [0, 1]; arrays' garments
+    centred if ``centre_arrays`` (pictures' always are).
 
     Raises :class:`PipelineError` naming the file if it cannot be read or is unsupported.
     """
@@ -115,10 +119,9 @@ def read_pixels(path: str | Path) -> np.ndarray:
     try:
         if data.startswith(GZIP_MAGIC):
             data = gunzip(data, str(path))
-        if data.startswith(NPY_MAGIC):
-            return _npy_pixels(data)
-        if data.startswith(IDX_IMAGES_MAGIC):
-            return _idx_pixels(data, str(path))
+        if data.startswith(NPY_MAGIC) or data.startswith(IDX_IMAGES_MAGIC):
+            pixels = _npy_pixels(data) if data.startswith(NPY_MAGIC) else _idx_pixels(data, str(path))
+            return centred(pixels) if centre_arrays else pixels
         try:
             with Image.open(io.BytesIO(data), formats=PICTURE_FORMATS) as picture:
                 return scale_pixels(picture_to_pixels(picture)[None])
@@ -139,13 +142,12 @@ class Models:
     encoder: ExactEncoder
     decoder: ExactDecoder
     manifold: NeighbourEmbedding | None
-    calibration: Calibration
+    calibration: Calibration  # with the threshold below which an image is flagged
     encode_batch_size: int
-    threshold: float  # typicality below which an image is flagged
     class_names: Mapping[str, Mapping[str, str]]
 
 
-def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_size: int, threshold: float,
+def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_size: int,
                 methods: tuple[str, ...]) -> Models:
     """Load the models ``methods`` need, and the autoencoder and calibration that typicality
     needs whatever the methods; a missing file fails naming it and how to make it."""
@@ -157,8 +159,7 @@ def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_s
     manifold = (load_manifold(str(models_dir / "manifold.pkl")) if any(method in ON_FEATURES for method in methods)
                 else None)
     return Models(clusterers, load_exact_encoder(str(model)), load_exact_decoder(str(model)), manifold,
-                  load_calibration(models_dir / "typicality.npz"), encode_batch_size, threshold,
-                  read_json(classes_file, RUN_PIPELINE))
+                  load_calibration(models_dir / "typicality.npz"), encode_batch_size, read_json(classes_file, RUN_PIPELINE))
 
 
 @dataclass(frozen=True)
@@ -195,10 +196,13 @@ def assign(models: Models, pixels: np.ndarray) -> dict[str, list[Assignment]]:
 class Typicality:
     share: float  # of validation images less typical than the image
     atypical: bool  # share below the threshold
+    why: str | None  # if atypical, the score that set the share (one of ..typicality.scores.SCORES)
 
 
 def how_typical(models: Models, pixels: np.ndarray) -> list[Typicality]:
-    """Each row's typicality and flag."""
-    shares = typicality(models.calibration, typicality_scores(models.encoder, models.decoder, pixels,
-                                                              models.encode_batch_size))
-    return [Typicality(float(share), bool(flag)) for share, flag in zip(shares, atypical(shares, models.threshold))]
+    """Each row's typicality, flag, and if flagged why."""
+    scores = typicality_scores(models.encoder, models.decoder, pixels, models.encode_batch_size)
+    shares = typicality(models.calibration, scores)
+    flags = atypical(shares, models.calibration.threshold)
+    return [Typicality(float(share), bool(flag), why if flag else None)
+            for share, flag, why in zip(shares, flags, reasons(models.calibration, scores))]

@@ -12,7 +12,7 @@ from ..data.dataset import SPLITS
 from ..data.fetch import OFFICIAL_SHA256
 from ..data.idx import CLASS_NAMES, IMAGE_SHAPE
 from ..evaluation.cluster_classes import UNMATCHED, confusion_counts, largest_confusions
-from ..evaluation.outliers import OUTLIERS
+from ..typicality.outliers import OUTLIERS
 from ..methods import METHODS
 from ..representation.autoencoder import AutoencoderConfig
 from ..representation.clustering_layer import ClusteringLayerConfig
@@ -28,6 +28,16 @@ Scores = Mapping[str, Mapping[str, Mapping[str, float]]]
 FLAGGED_SETS = {"train": "training images", "val": "validation images (the calibration)", "test": "test images",
                 "test_turned": "test images turned a quarter turn"} | {
     name: f"made up: {kind.title}" for name, kind in OUTLIERS.items()}
+MOVED_PREFIX = "test_moved_"  # metrics/typicality.json's test images moved by N pixels: test_moved_Npx
+
+
+def flagged_sets(flagged: Mapping[str, float]) -> list[tuple[str, str]]:
+    """The sets of metrics/typicality.json and their titles: the splits and made-up kinds, then
+    the moved test images by distance."""
+    moved = sorted((name for name in flagged if name.startswith(MOVED_PREFIX)),
+                   key=lambda name: int(name[len(MOVED_PREFIX):-2]))
+    return [*FLAGGED_SETS.items()] + [(name, f"test images moved {name[len(MOVED_PREFIX):-2]} pixels")
+                                      for name in moved]
 
 
 def cluster_rows(y_true: np.ndarray, clusters: np.ndarray, names: Mapping[str, str]) -> list[list[str]]:
@@ -188,22 +198,25 @@ def architecture(run: Run) -> Chapter:
 def typicality_blocks(run: Run, config: ReportConfig, figure: Path) -> list:
     """What the report says about typicality: how it is measured, what it flags, and the
     least typical test images."""
-    threshold = run.settings.typicality.threshold
+    threshold = run.typicality_threshold
     return [
         Paragraph(f"Every image also gets a typicality: how typical it is of the images the "
-                  f"autoencoder learned from, by how the autoencoder reconstructs it. Three scores: "
+                  f"autoencoder learned from, mostly by how the autoencoder reconstructs it. Three ranked scores: "
                   f"the mean squared reconstruction error; the absolute error "
                   f"over the image's brightness, which is large for a thin drawing on black whose "
                   f"reconstruction misses its strokes; and how much lower the error is for the image "
                   f"turned by a quarter, half or three quarters of a turn. Each is ranked among the "
                   f"{sum(run.class_counts['val'].values()):,} validation images' scores, the image's "
                   f"worst rank counts, and its typicality is the share of validation images whose "
-                  f"worst rank is worse. `fashion-clustering predict` flags an image as atypical "
+                  f"worst rank is worse. Two limits come beside them, from the pixels alone: an image "
+                  f"smoother than every validation image (shading, flat fills) or whose blank margins "
+                  f"are further off centre than any validation image's (a garment moved in its frame) "
+                  f"gets typicality 0. `fashion-clustering predict` flags an image as atypical "
                   f"when its typicality is below {threshold}: its cluster then says little. "
                   f"{run.flagged['test']:.1%} of the test images are flagged."),
         Table(f"Share of images flagged as atypical (typicality below {threshold}); made-up "
               f"images: {run.settings.typicality.outliers_per_kind} of each kind.",
-              ["images", "flagged"], [[title, f"{run.flagged[name]:.1%}"] for name, title in FLAGGED_SETS.items()]),
+              ["images", "flagged"], [[title, f"{run.flagged[name]:.1%}"] for name, title in flagged_sets(run.flagged)]),
         Figure(figure, f"Top: the {config.least_typical} least typical test images, with their class "
                        f"and typicality; below, images of each kind the flag is measured on, with the "
                        f"share flagged.", 0.9),

@@ -12,8 +12,8 @@ from ..data.dataset import per_class_sample
 from ..data.idx import CLASS_NAMES
 from ..evaluation.cluster_classes import UNMATCHED, cluster_class_index, most_typical_rows
 from ..evaluation.figures import image_grid, loss_figure, map_figure, save_figure
-from ..evaluation.outliers import OUTLIERS
-from ..evaluation.typicality import turned
+from ..typicality.outliers import OUTLIERS
+from ..typicality.scores import turned
 from ..methods import METHODS, ON_FEATURES
 from ..params import Settings, setting
 from ..representation.autoencoder import reconstruct

@@ -15,7 +15,6 @@ from ..clustering.fit import GmmConfig, KMeansConfig, closeness_to_clusters
 from ..data.dataset import SPLITS, PreprocessConfig, load_split
 from ..data.fetch import OFFICIAL_SHA256, FetchConfig
 from ..errors import RUN_PIPELINE, PipelineError
-from ..evaluation.typicality import TypicalityConfig
 from ..files import load_arrays, read_json, read_pickle
 from ..machine import MACHINE_FILE
 from ..methods import METHODS, ON_FEATURES
@@ -24,6 +23,7 @@ from ..representation.autoencoder import AutoencoderConfig, TrainingConfig, load
 from ..representation.clustering_layer import ClusteringLayerConfig
 from ..representation.manifold import EncodeConfig
 from ..representation.views import ViewsConfig
+from ..typicality.scores import TypicalityConfig, load_calibration
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ class Run:
     machine: Mapping[str, Any]  # the CPU that trained the autoencoder
     test_typicality: np.ndarray
     flagged: Mapping[str, float]  # share of images flagged atypical, by set (metrics/typicality.json)
+    typicality_threshold: float  # the one the typicality stage calibrated with
 
 
 def read_losses(log_dir: Path) -> tuple[list[float], list[float]]:
@@ -126,4 +127,5 @@ def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: st
         machine=read_json(metrics / "train_autoencoder" / MACHINE_FILE, RUN_PIPELINE),
         test_typicality=load_arrays(typicality_file, ("test",))["test"],
         flagged=read_json(metrics / "typicality.json", RUN_PIPELINE)["flagged"],
+        typicality_threshold=load_calibration(models / "typicality.npz").threshold,
     )

@@ -18,8 +18,8 @@ import yaml
 from conftest import PROJECT_ROOT, run_stage_script, stage_command
 from fashion_clustering.data import fetch
 from fashion_clustering.data.dataset import SPLITS, load_split
-from fashion_clustering.evaluation.outliers import OUTLIERS
-from fashion_clustering.evaluation.typicality import load_calibration
+from fashion_clustering.typicality.outliers import OUTLIERS
+from fashion_clustering.typicality.scores import load_calibration
 from fashion_clustering.files import load_arrays
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.quiet_tensorflow import TF_THREADS
@@ -107,11 +107,14 @@ def test_typicality_is_calibrated_and_measured_for_every_split(tiny_run):
     shares = load_arrays(tiny_run / "data/typicality.npz", SPLITS)
     assert {split: len(s) for split, s in shares.items()} == {"train": 160, "val": 40, "test": N_TEST}
     assert all(((0 <= s) & (s <= 1)).all() for s in shares.values())
-    assert len(load_calibration(tiny_run / "data/models/typicality.npz").standings) == 40
+    calibration = load_calibration(tiny_run / "data/models/typicality.npz")
+    assert len(calibration.standings) == 40
     metrics = json.loads((tiny_run / "metrics/typicality.json").read_text())
-    threshold = yaml.safe_load((tiny_run / "params.yaml").read_text())["typicality"]["threshold"]
-    assert metrics["threshold"] == threshold
-    assert set(metrics["flagged"]) == {*SPLITS, "test_turned", *OUTLIERS}
+    params = yaml.safe_load((tiny_run / "params.yaml").read_text())["typicality"]
+    threshold = params["threshold"]
+    assert metrics["threshold"] == calibration.threshold == threshold  # read once, kept with the calibration
+    moved = {f"test_moved_{shift}px" for shift in params["moved_shifts"]}
+    assert set(metrics["flagged"]) == {*SPLITS, "test_turned", *moved, *OUTLIERS}
     assert metrics["flagged"]["test"] == float((shares["test"] < threshold).mean())
 
 

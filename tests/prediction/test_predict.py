@@ -18,8 +18,9 @@ from PIL import Image, ImageDraw
 from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
 from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.evaluation.typicality import calibrate, save_calibration, typicality_scores
 from fashion_clustering.files import write_pickle
+from fashion_clustering.typicality.outliers import flat_fills, moved
+from fashion_clustering.typicality.scores import SCORES, calibrate, save_calibration, typicality_scores
 from fashion_clustering.prediction import cli
 from fashion_clustering.prediction.predict import picture_to_pixels, read_pixels
 from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder, save_model
@@ -33,7 +34,7 @@ pytestmark = [
 ]
 BATCH = 32
 THRESHOLD = 0.05
-PARAMS = {"encode": {"batch_size": BATCH}, "typicality": {"threshold": THRESHOLD}}
+PARAMS = {"encode": {"batch_size": BATCH}}
 
 
 def garments(n: int, seed: int) -> np.ndarray:
@@ -65,7 +66,7 @@ def workspace(tmp_path_factory):
     gmm = GmmConfig(3, "diag", 1, 50, 1e-3, 1e-6, "kmeans", 0)
     write_pickle(models / "ae_gmm.pkl", fit_gmm(features, gmm))
     decoder = load_exact_decoder(str(models / "autoencoder.keras"))
-    save_calibration(models / "typicality.npz", calibrate(typicality_scores(encoder, decoder, x, BATCH)))
+    save_calibration(models / "typicality.npz", calibrate(typicality_scores(encoder, decoder, x, BATCH), THRESHOLD))
     names = {"0": "Trouser", "1": "Bag", "2": "Dress"}
     (root / "metrics").mkdir()
     (root / "metrics" / "cluster_classes.json").write_text(json.dumps(
@@ -116,9 +117,10 @@ def test_predict_npy_and_idx_agree_with_the_pipelines_assignments(workspace, tmp
     assert all(0 < r["probability"] <= 1 for r in rows if r["method"] == "ae_gmm")
     by_image = {}  # one typicality per image, whatever the method
     for r in rows:
-        by_image.setdefault((r["source"], r["index"]), set()).add((r["typicality"], r["atypical"]))
+        by_image.setdefault((r["source"], r["index"]), set()).add((r["typicality"], r["atypical"], r["why"]))
     assert len(by_image) == 12 and all(len(answers) == 1 for answers in by_image.values())
-    assert all(0 <= share <= 1 and flag == (share < THRESHOLD) for (share, flag), in by_image.values())
+    assert all(0 <= share <= 1 and flag == (share < THRESHOLD) and (why in SCORES if flag else why is None)
+               for (share, flag, why), in by_image.values())
 
 
 def test_an_images_answer_is_the_same_alone_and_among_others(workspace, tmp_path, monkeypatch, capsys):
@@ -181,7 +183,7 @@ def test_bad_files_get_error_rows_and_the_others_are_answered(workspace, tmp_pat
     assert status == 1
     lines = out.splitlines()
     assert lines[0].split() == ["source", "index", "method", "cluster", "class", "probability", "typicality",
-                                "atypical", "error"]
+                                "atypical", "why", "error"]
     body = lines[2:]
     assert len(body) == 4 + 2
     assert "corrupt.png: not a readable PNG, JPEG or BMP picture" in body[0]
@@ -223,15 +225,36 @@ def test_missing_models_say_to_run_the_pipeline(workspace, tmp_path, monkeypatch
     assert err.splitlines() == ["error: data/models/typicality.npz: not found; run `dvc repro` to make it"]
 
 
-@pytest.mark.parametrize("threshold", [1.5, -0.1, "high"])
-def test_a_bad_threshold_fails_in_one_line(workspace, tmp_path, monkeypatch, capsys, threshold):
+def test_flagged_images_say_why_and_the_threshold_is_the_calibrations(workspace, tmp_path, monkeypatch, capsys):
     root, *_ = workspace
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**PARAMS, "typicality": {"threshold": threshold}}))
-    np.save(tmp_path / "good.npy", garments(1, seed=1))
-    status, out, err = run_cli(root, monkeypatch, capsys, "--params", tmp_path / "params.yaml", tmp_path / "good.npy")
-    assert status == 1 and out == ""
-    assert err.splitlines() == [f"error: {tmp_path / 'params.yaml'}: typicality.threshold must be a number in "
-                                f"(0, 1), got {threshold!r}"]
+    # The live params say another threshold: predict flags with the one the run calibrated with.
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({**PARAMS, "typicality": {"threshold": 0.9}}))
+    rectangles = np.zeros((8, 28, 28), np.uint8)  # 6 pixels from each edge at least: moved 6, nothing is lost
+    rectangles[:, 6:22, 8:20] = np.random.default_rng(3).integers(150, 256, (8, 16, 12))
+    rectangles = rectangles.reshape(8, 784)
+    np.save(tmp_path / "kinds.npy", np.concatenate([
+        garments(30, seed=3).reshape(30, 784), rectangles, moved(rectangles, 6),
+        np.rint(flat_fills(4, 0) * 255).astype(np.uint8)]))
+    status, out, err = run_cli(root, monkeypatch, capsys, "--format", "json", "--method", "ae_gmm",
+                               "--params", tmp_path / "params.yaml", tmp_path / "kinds.npy")
+    assert status == 0, err
+    rows = json.loads(out)
+    like_calibration = rows[:30]
+    assert all(r["atypical"] == (r["typicality"] < THRESHOLD) for r in like_calibration)
+    assert any(THRESHOLD <= r["typicality"] < 0.9 for r in like_calibration)
+    assert [r["why"] for r in rows[38:]] == ["off_centre"] * 8 + ["smoothness"] * 4
+    assert all(r["atypical"] and r["typicality"] == 0.0 for r in rows[38:])
+    # Centred, the moved garments are the garments again: the same answers as the originals,
+    # which, in the middle of their frames, are left as they are.
+    status, out, err = run_cli(root, monkeypatch, capsys, "--format", "json", "--method", "ae_gmm", "--centre",
+                               tmp_path / "kinds.npy")
+    centred_rows = json.loads(out)
+    assert centred_rows[:38] == rows[:38]
+
+    def answers(part):
+        return [{k: v for k, v in r.items() if k != "index"} for r in part]
+
+    assert answers(centred_rows[38:46]) == answers(rows[30:38])
 
 
 def test_predict_imports_neither_tensorflow_nor_numba(workspace, tmp_path):

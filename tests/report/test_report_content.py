@@ -17,7 +17,7 @@ from fashion_clustering.methods import METHODS
 from fashion_clustering.params import load_params
 from fashion_clustering.data.dataset import per_class_sample
 from fashion_clustering.evaluation.cluster_classes import largest_confusions, most_typical_rows
-from fashion_clustering.report.content import FLAGGED_SETS, cluster_rows, compose, layer_rows, ranked_methods, training_extras
+from fashion_clustering.report.content import FLAGGED_SETS, cluster_rows, flagged_sets, compose, layer_rows, ranked_methods, training_extras
 from fashion_clustering.report.pictures import ReportConfig, least_typical, make_figures
 from fashion_clustering.report.run import Run, RunSettings, read_losses
 from fashion_clustering.report.document import Chapter, Document, Figure, Paragraph, Table, to_markdown, write_pdf
@@ -116,7 +116,8 @@ def run() -> Run:
         test_features=rng.normal(size=(len(y_test), 3)).astype(np.float32), test_clusters=clusters,
         closeness={m: rng.random((len(y_test), 10)) for m in METHODS}, autoencoder=autoencoder,
         machine={"model": "AMD EPYC", "vector_extensions": ["avx2", "avx512f"], "cpus": 2, "tensorflow_threads": 2},
-        test_typicality=rng.random(len(y_test)), flagged={name: float(rng.random()) for name in FLAGGED_SETS},
+        test_typicality=rng.random(len(y_test)), flagged={name: float(rng.random()) for name in [*FLAGGED_SETS, "test_moved_12px", "test_moved_6px"]},
+        typicality_threshold=0.0125,
     )
 
 
@@ -195,10 +196,12 @@ def test_the_architecture_names_the_machine_that_trained_the_model(written):
 
 def test_the_results_say_what_typicality_flags(run, written):
     text = (written[0] / "report.md").read_text()
-    threshold = run.settings.typicality.threshold
-    assert f"flags an image as atypical when its typicality is below {threshold}" in text
+    assert run.typicality_threshold != run.settings.typicality.threshold  # the calibration's is said
+    assert f"flags an image as atypical when its typicality is below {run.typicality_threshold}" in text
     assert f"{run.flagged['test']:.1%} of the test images are flagged." in text
-    for name, title in FLAGGED_SETS.items():
+    assert [title for _, title in flagged_sets(run.flagged)][-2:] == ["test images moved 6 pixels",
+                                                                   "test images moved 12 pixels"]
+    for name, title in flagged_sets(run.flagged):
         assert f"| {title} | {run.flagged[name]:.1%} |" in text
     assert "![Figure 11](figures/typicality.png)" in text
 

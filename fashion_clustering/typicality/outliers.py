@@ -43,6 +43,8 @@ LINE_SPACING = 0.25
 FONT_SIZES = (7, 9, 11, 14)
 # Points per quarter turn along a digit's arcs.
 ARC_POINTS = 8
+# Directions a garment is moved in, in turn (rows down, columns right): right, left, down, up.
+MOVES = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
 def _shrink(canvases: list) -> np.ndarray:
@@ -92,6 +94,56 @@ def text(n: int, seed: int) -> np.ndarray:
         draw.multiline_text((left, top), content, fill=255, font=font, spacing=spacing)
         canvases.append(canvas)
     return _shrink(canvases)
+
+
+def _grey_levels(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Grey levels drawn uniformly from the 255 lit ones of a uint8 image, in [0, 1]."""
+    return rng.integers(1, 256, shape) / 255
+
+
+def linear_gradients(n: int, seed: int) -> np.ndarray:
+    """Shading filling the frame, from one grey level at one side to another at the opposite
+    side: left to right, right to left, top to bottom, bottom to top in turn."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 1, SIDE)
+    images = []
+    for i in range(n):
+        start, end = _grey_levels(rng, 2)
+        image = np.tile(start + (end - start) * ramp, (SIDE, 1))
+        images.append((image, image[:, ::-1], image.T, image.T[::-1])[i % 4])
+    return scale_pixels(np.rint(np.asarray(images) * 255).astype(np.uint8))
+
+
+def radial_gradients(n: int, seed: int) -> np.ndarray:
+    """Shading filling the frame, from one grey level at a random point to another at the
+    frame's farthest pixel from it."""
+    rng = np.random.default_rng(seed)
+    rows, columns = np.mgrid[0:SIDE, 0:SIDE]
+    images = []
+    for _ in range(n):
+        (row, column), (inner, outer) = rng.uniform(0, SIDE - 1, 2), _grey_levels(rng, 2)
+        distance = np.hypot(rows - row, columns - column)
+        images.append(inner + (outer - inner) * distance / distance.max())
+    return scale_pixels(np.rint(np.asarray(images) * 255).astype(np.uint8))
+
+
+def flat_fills(n: int, seed: int) -> np.ndarray:
+    """The whole frame one grey level."""
+    levels = np.rint(_grey_levels(np.random.default_rng(seed), n) * 255).astype(np.uint8)
+    return scale_pixels(np.broadcast_to(levels[:, None, None], (n, SIDE, SIDE)))
+
+
+def moved(pixels: np.ndarray, shift: int) -> np.ndarray:
+    """Rows of 784 pixels (real garments) moved ``shift`` pixels in each of :data:`MOVES` in
+    turn, what leaves the frame lost and what enters it black, as a user's own crop may
+    place a garment."""
+    images = pixels.reshape(-1, SIDE, SIDE)
+    out = np.zeros_like(images)
+    for i in range(len(images)):
+        dy, dx = (step * shift for step in MOVES[i % len(MOVES)])
+        out[i, max(0, dy):SIDE + min(0, dy), max(0, dx):SIDE + min(0, dx)] = \
+            images[i, max(0, -dy):SIDE - max(0, dy), max(0, -dx):SIDE - max(0, dx)]
+    return out.reshape(pixels.shape)
 
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float) -> list[tuple[float, float]]:
@@ -148,8 +200,10 @@ class Kind:
 
 
 # The made-up kinds, by the name their files and metrics use (garments turned on their side
-# need real images: see :func:`..typicality.turned`).
+# or moved need real images: see :func:`.scores.turned` and :func:`moved`).
 OUTLIERS = {
     "uniform_noise": Kind("uniform noise", uniform_noise), "checkerboards": Kind("checkerboards", checkerboards),
     "text": Kind("white-on-black text", text), "digits": Kind("drawn digits", drawn_digits),
+    "linear_gradients": Kind("linear gradients", linear_gradients),
+    "radial_gradients": Kind("radial gradients", radial_gradients), "flat_fills": Kind("flat grey fills", flat_fills),
 }

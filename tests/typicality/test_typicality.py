@@ -12,11 +12,13 @@ import pytest
 from conftest import PROJECT_ROOT
 from fashion_clustering.data.dataset import SPLITS, load_split
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.evaluation.outliers import OUTLIERS
-from fashion_clustering.evaluation.typicality import (
-    SCORES, atypical, calibrate, load_calibration, read_threshold, save_calibration, turned, typicality,
-    typicality_scores,
+from fashion_clustering.typicality.outliers import OUTLIERS
+from fashion_clustering.typicality.scores import (
+    LIMITS, SCORES, atypical, calibrate, load_calibration, reasons, TypicalityConfig, save_calibration, smoothness,
+    turned, typicality, typicality_scores,
 )
+from fashion_clustering.typicality.outliers import moved
+from fashion_clustering.typicality.position import blank_margins, centred, off_centre
 from fashion_clustering.files import load_arrays
 from fashion_clustering.params import Section
 from fashion_clustering.representation.exact_decoder import load_exact_decoder
@@ -28,7 +30,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 def test_typicality_is_the_share_of_calibration_images_whose_worst_rank_is_worse():
     # Five calibration images; each column ranks them differently.
-    calibration = calibrate(np.array([[1.0, 50, 0.1], [2, 40, 0.2], [3, 30, 0.3], [4, 20, 0.4], [5, 10, 0.5]]))
+    calibration = calibrate(np.array([[1.0, 50, 0.1], [2, 40, 0.2], [3, 30, 0.3], [4, 20, 0.4], [5, 10, 0.5]]), 0.01,
+                            limits=0)
     # Worst ranks (counts of calibration scores at or below): 5, 4, 3, 4, 5.
     assert calibration.standings.tolist() == [3, 4, 4, 5, 5]
     rows = np.array([
@@ -38,11 +41,26 @@ def test_typicality_is_the_share_of_calibration_images_whose_worst_rank_is_worse
         [6.0, 60, 0.6],     # beyond all by every score
     ])
     assert typicality(calibration, rows).tolist() == [1.0, 0.8, 0.0, 0.0]
+    assert reasons(calibration, rows, ("a", "b", "c")) == ["a", "a", "c", "a"]  # the worst rank's (first of ties)
+
+
+def test_a_limit_flags_only_beyond_every_calibration_image_and_says_so():
+    # Two ranked scores, one limit; the limit's calibration values reach 7.
+    calibration = calibrate(np.array([[1.0, 5, 1], [2, 4, 7], [3, 3, 2], [4, 2, 3], [5, 1, 4]]), 0.01, limits=1)
+    assert calibration.standings.tolist() == [3, 4, 4, 5, 5]  # from the ranked scores alone
+    rows = np.array([
+        [3.5, 3.5, 7.0],   # at the limit: counts for nothing; worst rank 3
+        [3.5, 3.5, 7.5],   # beyond it: typicality 0
+        [9.0, 0.0, 100],   # beyond a ranked score and the limit: the limit says why
+        [0.0, 4.5, -1],    # worst rank 4 (the second score)
+    ])
+    assert typicality(calibration, rows).tolist() == [0.8, 0.0, 0.0, 0.4]
+    assert reasons(calibration, rows, ("a", "b", "limit")) == ["a", "limit", "limit", "b"]
 
 
 def test_calibration_images_are_flagged_at_the_thresholds_rate():
     scores = np.random.default_rng(0).lognormal(size=(4000, len(SCORES)))
-    calibration = calibrate(scores)
+    calibration = calibrate(scores, 0.01)
     for threshold in (0.005, 0.01, 0.05):
         flagged = atypical(typicality(calibration, scores), threshold).mean()
         assert abs(flagged - threshold) <= 0.002  # ties of worst ranks aside
@@ -52,15 +70,16 @@ def test_calibration_images_are_flagged_at_the_thresholds_rate():
 
 def test_calibration_needs_images():
     with pytest.raises(PipelineError, match="no validation images to calibrate typicality on"):
-        calibrate(np.empty((0, len(SCORES))))
+        calibrate(np.empty((0, len(SCORES))), 0.01)
 
 
 def test_calibration_round_trip_and_missing_file(tmp_path):
-    calibration = calibrate(np.random.default_rng(0).random((50, len(SCORES))))
+    calibration = calibrate(np.random.default_rng(0).random((50, len(SCORES))), 0.0123)
     save_calibration(tmp_path / "typicality.npz", calibration)
     loaded = load_calibration(tmp_path / "typicality.npz")
     np.testing.assert_array_equal(loaded.scores, calibration.scores)
     np.testing.assert_array_equal(loaded.standings, calibration.standings)
+    assert (loaded.threshold, loaded.limits) == (0.0123, len(LIMITS))
     with pytest.raises(PipelineError, match=r"^.*missing\.npz: not found; run `dvc repro` to make it$"):
         load_calibration(tmp_path / "missing.npz")
 
@@ -70,7 +89,7 @@ def test_calibration_round_trip_and_missing_file(tmp_path):
 ])
 def test_a_bad_threshold_is_named_in_one_line(value, expected):
     with pytest.raises(PipelineError) as info:
-        read_threshold(Section({"threshold": value}, "typicality"))
+        TypicalityConfig.from_params(Section({"threshold": value}, "typicality"))
     assert str(info.value) == f"params.yaml: typicality.threshold must be {expected}"
 
 
@@ -92,7 +111,42 @@ def test_a_rows_scores_do_not_depend_on_the_rows_beside_it(saved, rows):
     np.testing.assert_array_equal(typicality_scores(encoder, decoder, rows, batch_size=5), together)
     blank = typicality_scores(encoder, decoder, np.zeros((1, 784), np.float32), batch_size=1)
     assert blank[0, SCORES.index("relative_error")] == np.inf  # no ink at all: unlike any garment
-    assert typicality(calibrate(together), blank).tolist() == [0.0]
+    assert typicality(calibrate(together, 0.01), blank).tolist() == [0.0]
+
+
+def test_smoothness_is_minus_the_variation_over_the_brightness():
+    images = np.zeros((3, 28, 28), np.float32)
+    images[0] = 0.5  # a flat fill: no variation at all
+    images[1, 10:12, 10:12] = 1.0  # a 2×2 square: 4 unit steps across, 4 down, brightness 4
+    images[2] = np.linspace(0, 1, 28)  # a ramp: 27 steps of 1/27 across on each of 28 rows
+    np.testing.assert_allclose(smoothness(images.reshape(3, 784)), [0.0, -8 / 4, -28 / (28 * 14)])
+    assert smoothness(np.zeros((1, 784), np.float32)).tolist() == [np.inf]
+
+
+def test_blank_margins_off_centre_and_centring():
+    images = np.zeros((3, 28, 28), np.float32)
+    images[0, 2:10, 5:20] = 1  # 2 blank rows above, 18 below; 5 columns left, 8 right
+    images[1, :, :10] = 0.5  # touches three edges
+    rows = images.reshape(3, 784)
+    assert blank_margins(rows).tolist() == [[2, 18, 5, 8], [0, 0, 0, 18], [28, 28, 28, 28]]
+    assert off_centre(rows).tolist() == [16.0, 18.0, 0.0]
+    again = centred(rows)
+    assert blank_margins(again).tolist() == [[10, 10, 6, 7], [0, 0, 9, 9], [28, 28, 28, 28]]
+    assert again.reshape(3, 28, 28)[0, 10:18, 6:21].min() == 1 and again.sum() == rows.sum()  # moved whole
+    np.testing.assert_array_equal(centred(again), again)  # margins differing by a pixel stay
+
+
+@pytest.mark.parametrize("shift", [1, 6, 27])
+def test_moved_garments_go_each_way_in_turn_and_lose_what_leaves_the_frame(shift):
+    images = np.zeros((4, 28, 28), np.float32)
+    images[:, 13, 13] = 1.0
+    out = moved(images.reshape(4, 784), shift).reshape(4, 28, 28)
+    expected = [(13, 13 + shift), (13, 13 - shift), (13 + shift, 13), (13 - shift, 13)]  # right, left, down, up
+    for image, (row, column) in zip(out, expected):
+        if 0 <= row < 28 and 0 <= column < 28:
+            assert image[row, column] == 1.0 and image.sum() == 1.0
+        else:
+            assert image.sum() == 0.0
 
 
 @pytest.mark.parametrize("name", OUTLIERS)
@@ -100,7 +154,7 @@ def test_made_up_images_are_seeded_light_on_dark_pixel_rows(name):
     make = OUTLIERS[name].make
     images = make(12, 3)
     assert images.shape == (12, 784) and images.dtype == np.float32
-    assert 0 <= images.min() and images.max() <= 1 and images.std(axis=1).min() > 0
+    assert 0 <= images.min() and images.max() <= 1 and images.max(axis=1).min() > 0
     np.testing.assert_array_equal(make(12, 3), images)
     assert not np.array_equal(make(12, 4), images)
 
@@ -114,8 +168,10 @@ def test_text_and_digits_are_drawn_light_on_black(name):
 # The committed run's models and outputs, when the workspace has them (`dvc pull` or `dvc repro`).
 RUN_FILES = ("data/models/autoencoder.keras", "data/models/typicality.npz", "data/typicality.npz",
              "data/prepared/test.npz", "metrics/typicality.json")
-# What the issue asks of the default threshold: the floors.
-FLOORS = {"uniform_noise": 1.0, "checkerboards": 1.0, "text": 1.0, "digits": 0.8}
+# What the issues ask of the default threshold: the floors (issue 21; issue 26: shading, moved).
+FLOORS = {"uniform_noise": 1.0, "checkerboards": 1.0, "text": 1.0, "digits": 0.8, "linear_gradients": 0.95,
+          "radial_gradients": 0.95, "flat_fills": 0.95}
+MOVED_FLOOR = 0.9  # test garments moved 6 pixels or more
 MADE_UP = 100  # images of each kind, of another seed than the stage's
 
 
@@ -126,8 +182,9 @@ def committed_run():
         pytest.skip(f"the run's outputs are not in the workspace ({', '.join(missing)}): dvc pull or dvc repro")
     path = str(PROJECT_ROOT / "data/models/autoencoder.keras")
     p = Section.load("typicality", PROJECT_ROOT / "params.yaml")
-    return (load_exact_encoder(path), load_exact_decoder(path), load_calibration(PROJECT_ROOT / "data/models/typicality.npz"),
-            read_threshold(p), p.integer("batch_size", minimum=1), p.integer("seed", minimum=0))
+    calibration = load_calibration(PROJECT_ROOT / "data/models/typicality.npz")
+    return (load_exact_encoder(path), load_exact_decoder(path), calibration, calibration.threshold,
+            p.integer("batch_size", minimum=1), p.integer("seed", minimum=0))
 
 
 @pytest.mark.slow
@@ -137,6 +194,10 @@ def test_the_runs_flags_catch_made_up_images_at_the_floor_rates(committed_run):
         images = OUTLIERS[name].make(MADE_UP, seed + 1)
         flagged = atypical(typicality(calibration, typicality_scores(encoder, decoder, images, batch_size)), threshold)
         assert flagged.mean() >= floor, name
+    x_test = load_split(PROJECT_ROOT / "data/prepared", "test")[0][:MADE_UP * 4]
+    for shift in (6, 9):
+        scores = typicality_scores(encoder, decoder, moved(x_test, shift), batch_size)
+        assert atypical(typicality(calibration, scores), threshold).mean() >= MOVED_FLOOR, shift
 
 
 @pytest.mark.slow

@@ -1,0 +1,57 @@
+"""Where an image's garment lies in its frame. Fashion-MNIST put every garment's bounding
+box in the middle of the frame (its longer side spans the frame), so the blank rows above
+and below it, and the blank columns left and right of it, differ by at most a pixel or two;
+a garment moved by a few pixels has blank bands of very different widths (measured in
+``benchmarks/results/exploration.md``, issue 26). Blank means no pixel above zero.
+
+Integer counts and index arithmetic only: a row's answer does not depend on the rows beside
+it or on the CPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data.idx import N_PIXELS, SIDE
+
+
+def _blank_bands(lit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows of booleans (N × SIDE: is this line lit), the count of unlit lines before the
+    first lit one and after the last (SIDE each for an image with none lit)."""
+    any_lit = lit.any(axis=1)
+    return (np.where(any_lit, lit.argmax(axis=1), SIDE), np.where(any_lit, lit[:, ::-1].argmax(axis=1), SIDE))
+
+
+def blank_margins(pixels: np.ndarray) -> np.ndarray:
+    """Each image's blank margins, N × 4 integers: rows above and below, columns left and right."""
+    lit = pixels.reshape(-1, SIDE, SIDE) > 0
+    above, below = _blank_bands(lit.any(axis=2))
+    left, right = _blank_bands(lit.any(axis=1))
+    return np.stack([above, below, left, right], axis=1)
+
+
+def off_centre(pixels: np.ndarray) -> np.ndarray:
+    """How far each image's garment is from the middle of its frame: the larger difference,
+    vertical or horizontal, between the blank margins on either side, in pixels (float64)."""
+    margins = blank_margins(pixels)
+    return np.maximum(np.abs(margins[:, 0] - margins[:, 1]), np.abs(margins[:, 2] - margins[:, 3])).astype(np.float64)
+
+
+def _half_towards_zero(differences: np.ndarray) -> np.ndarray:
+    """Half of each integer, rounded towards zero: a difference of one pixel moves nothing."""
+    return np.sign(differences) * (np.abs(differences) // 2)
+
+
+def centred(pixels: np.ndarray) -> np.ndarray:
+    """Rows of 784 pixels with each garment moved, whole, so that its blank margins on either
+    side differ by at most one pixel, as Fashion-MNIST's do; a garment already so placed (every
+    one of Fashion-MNIST's but a few), or a blank image, is left as it is. Nothing is scaled:
+    what a garment lost at the frame's edge stays lost."""
+    images = pixels.reshape(-1, SIDE, SIDE)
+    margins = blank_margins(pixels)
+    down, right = (_half_towards_zero(margins[:, 1] - margins[:, 0]), _half_towards_zero(margins[:, 3] - margins[:, 2]))
+    moved = np.zeros_like(images)
+    for i, (dy, dx) in enumerate(zip(down.tolist(), right.tolist())):
+        source = images[i, max(0, -dy):SIDE - max(0, dy), max(0, -dx):SIDE - max(0, dx)]
+        moved[i, max(0, dy):max(0, dy) + source.shape[0], max(0, dx):max(0, dx) + source.shape[1]] = source
+    return moved.reshape(len(pixels), N_PIXELS)
