@@ -22,10 +22,19 @@ METHOD_STAGES = {"baseline_kmeans": "baseline_kmeans", "ae_kmeans": "cluster_kme
 PROBABILISTIC = "ae_gmm"
 
 
-def _needed(path: Path, stage: str) -> Path:
-    if not path.exists():
-        raise PipelineError(f"{path}: not found; run `dvc repro {stage}` to make it")
-    return path
+def check_inputs(prepared: Path, features: Path, assignments: Path, models: Path, typicality: Path,
+                 metrics: Path) -> None:
+    """Fail on the first missing input, in pipeline order, naming the stage that makes it."""
+    needed = [*((prepared / f"{split}.npz", "preprocess") for split in SPLITS), (features, "encode"),
+              (typicality, "typicality"), (metrics / "evaluate.json", "evaluate"),
+              (metrics / "cluster_classes.json", "evaluate")]
+    for method, stage in METHOD_STAGES.items():
+        needed.append((assignments / f"{method}.npz", stage))
+        if method != PROBABILISTIC:
+            needed.append((models / f"{method}.pkl", stage))
+    for path, stage in needed:
+        if not path.exists():
+            raise PipelineError(f"{path}: not found; run `dvc repro {stage}` to make it")
 
 
 @dataclass(frozen=True)
@@ -53,24 +62,22 @@ def load_explorer_run(prepared_dir: str, features_file: str, assignments_dir: st
                       typicality_file: str, metrics_dir: str) -> ExplorerRun:
     """Everything the page shows, every split in the order of :data:`SPLITS`."""
     prepared, assignments, models, metrics = map(Path, (prepared_dir, assignments_dir, models_dir, metrics_dir))
-    for split in SPLITS:
-        _needed(prepared / f"{split}.npz", "preprocess")
+    check_inputs(prepared, Path(features_file), assignments, models, Path(typicality_file), metrics)
     pixels, labels = zip(*(load_split(prepared, split) for split in SPLITS))
-    features = load_arrays(_needed(Path(features_file), "encode"), SPLITS)
-    typicality = load_arrays(_needed(Path(typicality_file), "typicality"), SPLITS)
-    scores = read_json(_needed(metrics / "evaluate.json", "evaluate"), "")
-    classes = read_json(_needed(metrics / "cluster_classes.json", "evaluate"), "")
+    features = load_arrays(features_file, SPLITS)
+    typicality = load_arrays(typicality_file, SPLITS)
+    scores = read_json(metrics / "evaluate.json", "run `dvc repro evaluate` to make it")
+    classes = read_json(metrics / "cluster_classes.json", "run `dvc repro evaluate` to make it")
     x = np.concatenate(pixels)
     feature_rows = np.concatenate([features[s] for s in SPLITS])
     clusters, closeness = {}, {}
     for method, stage in METHOD_STAGES.items():
         probabilistic = method == PROBABILISTIC
         names = SPLITS + tuple(f"{s}_proba" for s in SPLITS) if probabilistic else SPLITS
-        arrays = load_arrays(_needed(assignments / f"{method}.npz", stage), names)
+        arrays = load_arrays(assignments / f"{method}.npz", names)
         clusters[method] = np.concatenate([arrays[s] for s in SPLITS]).astype(np.int32)
         proba = np.concatenate([arrays[f"{s}_proba"] for s in SPLITS]) if probabilistic else None
-        model = None if probabilistic else read_pickle(_needed(models / f"{method}.pkl", stage),
-                                                       f"run `dvc repro {stage}` to make it")
+        model = None if probabilistic else read_pickle(models / f"{method}.pkl", f"run `dvc repro {stage}` to make it")
         closeness[method] = membership(model, feature_rows if method in ON_FEATURES else x,
                                        clusters[method], proba)
     return ExplorerRun(
