@@ -54,7 +54,8 @@ window.addEventListener("load", async () => {
     hover.push(performance.now() - t0);
     map.dispatchEvent(new MouseEvent("mouseleave"));
   }
-  console.log("MARK" + JSON.stringify({first_map_ms: +document.body.dataset.firstMapMs, hover_ms: hover}));
+  console.log("MARK" + JSON.stringify({first_map_ms: +document.body.dataset.firstMapMs, hover_ms: hover,
+    points_drawn: +map.dataset.pointsDrawn}));
 });
 </script>"""
 PLOTLY_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><script>PLOTLYJS</script></head><body>
@@ -101,6 +102,16 @@ def stage_seconds(out: Path) -> float:
     return time.perf_counter() - start
 
 
+def image_bytes_by_bits() -> dict[int, int]:
+    """Bytes of the 70,000 images as the page's PNG sheets, at each grey depth."""
+    from fashion_clustering.data.dataset import SPLITS, load_split
+    from fashion_clustering.explorer.page import IMAGE_BITS, sprite_sheets
+
+    pixels = np.concatenate([load_split(ROOT / "data" / "prepared", s)[0] for s in SPLITS])
+    images = np.round(pixels * 255).astype(np.uint8).reshape(-1, 28, 28)
+    return {bits: sum(map(len, sprite_sheets(images, 100, bits))) for bits in IMAGE_BITS}
+
+
 def page_bytes(page: Path) -> int:
     return sum(p.stat().st_size for p in page.iterdir() if p.name != "bench.html")
 
@@ -127,7 +138,7 @@ def measure(page: Path, loads: int, scratch: Path) -> dict:
             "first_map_median_ms": statistics.median(r["first_map_ms"] for r in runs),
             "hover_median_ms": statistics.median(shown) if shown else None,
             "hover_max_ms": max(shown) if shown else None, "hovers_missed": len(hovers) - len(shown),
-            "page_bytes": page_bytes(page.parent)}
+            "page_bytes": page_bytes(page.parent), "points_drawn": [r.get("points_drawn") for r in runs]}
 
 
 def plotly_page(explorer: Path, out: Path, hovers: int) -> Path | None:
@@ -161,6 +172,7 @@ def main() -> None:
         probe.write_text((explorer / "index.html").read_text().replace(
             "</body>", CANVAS_PROBE.replace("HOVERS", str(args.hovers)).replace("MARK", MARK) + "</body>"))
         results = {"cpu": describe_cpu(), "rows": rows, "stage_seconds": round(seconds, 1),
+                   "image_bytes_by_bits": image_bytes_by_bits(),
                    "canvas": measure(probe, args.loads, scratch)}
         alternative = plotly_page(explorer, scratch / "plotly", args.hovers)
         if alternative is not None:
@@ -168,7 +180,53 @@ def main() -> None:
             results["plotly"] = measure(alternative, args.loads, scratch) | {"version": plotly.__version__}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "explorer.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    (RESULTS / "explorer.md").write_text(markdown(results))
     print(json.dumps(results, indent=2))
+
+
+def _ms(value: float | None) -> str:
+    return "not shown" if value is None else f"{value:,.0f} ms"
+
+
+def markdown(results: dict) -> str:
+    """The results as the issue's table, one column per page tried."""
+    pages = [name for name in ("canvas", "plotly") if name in results]
+    titles = {"canvas": "chosen: hand-written canvas page",
+              "plotly": f"Plotly {results.get('plotly', {}).get('version', '')} scattergl, plotly.js inlined"}
+    cpu = results["cpu"]
+
+    def row(figure: str, floor: str, goal: str, cells: list[str]) -> str:
+        return f"| {figure} | {floor} | {goal} | " + " | ".join(cells) + " |"
+
+    return "\n".join([
+        "# The explorer page: figures",
+        "",
+        f"CPU: {cpu['model']} ({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs; headless "
+        f"Chromium from `file://`, network cut; `python benchmarks/explorer.py` under the heavy-job lock.",
+        "",
+        "| figure | floor | goal | " + " | ".join(titles[p] for p in pages) + " |",
+        "|---|---|---|" + "---|" * len(pages),
+        row("images reachable in the page (points drawn)", "70,000", "70,000",
+            [f"{results['rows']:,}" + (f" ({min(results[p]['points_drawn']):,})" if results[p]["points_drawn"][0] else "")
+             for p in pages]),
+        row("load to first map drawn (median of 5)", "≤ 5 s", "≤ 2 s",
+            [_ms(results[p]["first_map_median_ms"]) for p in pages]),
+        row("hover to image shown (median; slowest)", "≤ 200 ms", "≤ 50 ms",
+            [f"{_ms(results[p]['hover_median_ms'])}; {_ms(results[p]['hover_max_ms'])}" for p in pages]),
+        row("the stage's time (2 CPUs)", "≤ 120 s", "≤ 30 s",
+            [f"{results['stage_seconds']:.0f} s"] + ["the same stage"] * (len(pages) - 1)),
+        row("page size with its data", "≤ 60 MB", "≤ 20 MB", [f"{results[p]['page_bytes'] / 1e6:.1f} MB" for p in pages]),
+        "",
+        "The images alone, as the page's PNG sheets, by grey depth (`explore.image_bits`): "
+        + ", ".join(f"{bits} bits {size / 1e6:.1f} MB" for bits, size in results["image_bytes_by_bits"].items()) + ".",
+        "",
+        "Each load is a fresh Chromium profile. First map: from navigation start to the map's first "
+        "draw (Plotly: `newPlot` resolved, then the next frame). Hover: from the mouse event on the "
+        "map to the image drawn, then the next frame; 20 points a load, 5 loads. Both pages read the "
+        "same `data.js` and the same PNG sheets of 4-bit greys; Plotly's adds plotly.js. WebGL is "
+        "software here: the test browser has no GPU.",
+        "",
+    ])
 
 
 if __name__ == "__main__":
