@@ -179,7 +179,7 @@ function nearest(mx, my, radius) {
     for (let k = start[c]; k < start[c + 1]; k++) {
       const i = order[k]; if (!visible[i]) continue;
       const d = (sx(i) - mx) ** 2 + (sy(i) - my) ** 2;
-      if (d <= bestD) { bestD = d; best = i; }
+      if (d < bestD || (d === bestD && i > best)) { bestD = d; best = i; }  // ties: the one drawn on top
     }
   }
   return best;
