@@ -1,7 +1,7 @@
 """``fashion-clustering``: the project's command, installed with it.
 
 ``fashion-clustering predict FILE...`` assigns images to the clusters of the run in the
-current workspace.
+current workspace; ``fashion-clustering explore`` opens its explorer page.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ import csv
 import io
 import json
 import sys
+import webbrowser
 from typing import Sequence
 
 from ..errors import PipelineError
+from ..explorer.page import page_url
 from ..methods import METHODS
 from ..params import Section
 from .predict import HOW_PICTURES_ARE_CONVERTED, assign, how_typical, load_models, read_pixels
@@ -60,7 +62,27 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--centre", action="store_true",
                          help="move each garment of .npy and IDX arrays to the middle of its frame, as "
                               "pictures' are (default: arrays as they are)")
+    explore = commands.add_parser(
+        "explore", help="open the explorer page of the current workspace's run",
+        description="Open the page the explore stage wrote (every image of the run on a 2-D map, "
+                    "its clusters, confusions, disagreements and least typical images) in the "
+                    "default browser, from the file system: it needs no server and no network.")
+    explore.add_argument("--page", default="explorer", help="the page's directory (default: %(default)s)")
+    explore.add_argument("--print-only", action="store_true", help="print its address, open nothing")
     return parser
+
+
+def open_explorer(page_dir: str, print_only: bool) -> int:
+    """Print the page's address and open it unless ``print_only``."""
+    try:
+        url = page_url(page_dir)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(url)
+    if not print_only:
+        webbrowser.open(url)
+    return 0
 
 
 def predict_rows(files: Sequence[str], models, centre_arrays: bool = False) -> list[dict]:
@@ -108,6 +130,8 @@ def format_rows(rows: list[dict], style: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "explore":
+        return open_explorer(args.page, args.print_only)
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
     try:
         batch_size = Section.load("encode", args.params).integer("batch_size", minimum=1)

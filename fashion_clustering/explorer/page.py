@@ -1,0 +1,145 @@
+"""The explorer page: a directory with ``index.html`` (the map and the views, plain
+JavaScript on a canvas, see docs/explorer.md for why), ``data.js`` (every row's
+coordinates, classes, clusters and scores as base64 typed arrays) and the images as PNG
+sprite sheets. It opens from ``file://`` with nothing fetched from the network."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+from PIL import Image
+
+from ..data.dataset import SPLITS
+from ..data.idx import CLASS_NAMES
+from ..errors import PipelineError
+from ..files import atomic_path
+from ..methods import METHODS
+from ..params import Section
+from .layout import LayoutConfig
+from .run import PROBABILISTIC, ExplorerRun
+from .template import PAGE_HTML
+
+SIDE = 28
+INDEX = "index.html"
+IMAGE_BITS = (1, 2, 4, 8)
+# The params that say what a run is, shown at the top of the page.
+KEY_PARAMS = {
+    "train_autoencoder": ("architecture", "latent_dim", "epochs", "seed"),
+    "encode": ("manifold",),
+    "cluster_kmeans": ("cluster_sizes", "standardize"),
+    "cluster_gmm": ("cluster_sizes", "covariance_type", "start"),
+}
+
+
+@dataclass(frozen=True)
+class ExploreConfig:
+    layout: LayoutConfig
+    image_bits: int        # grey levels of the embedded images are 2**image_bits
+    sheet_side: int        # images per row and per column of a sprite sheet
+    least_typical: int     # images of each split in the least-typical view
+    point_size: float      # map points, in CSS pixels
+    hover_zoom: int        # the hovered image is drawn this many times 28 pixels wide
+
+    @classmethod
+    def from_params(cls, p: Section) -> "ExploreConfig":
+        """The settings in the explore section, validated."""
+        return cls(
+            layout=LayoutConfig(sample=p.integer("layout_sample", minimum=10),
+                                neighbors=p.integer("layout_neighbors", minimum=2),
+                                seed=p.integer("seed", minimum=0)),
+            image_bits=_bits(p),
+            sheet_side=p.integer("sheet_side", minimum=1),
+            least_typical=p.integer("least_typical", minimum=1),
+            point_size=p.number("point_size", 0.5, 20),
+            hover_zoom=p.integer("hover_zoom", minimum=1),
+        )
+
+
+def _bits(p: Section) -> int:
+    value = p.integer("image_bits", minimum=1)
+    if value not in IMAGE_BITS:
+        raise PipelineError(f"{p.file}: {p.name}.image_bits must be one of "
+                            f"{', '.join(map(str, IMAGE_BITS))}, got {value!r}")
+    return value
+
+
+def quantize(images: np.ndarray, bits: int) -> np.ndarray:
+    """uint8 greys to ``2**bits`` levels, as level indices."""
+    top = 2 ** bits - 1
+    return np.round(images.astype(np.float32) * top / 255).astype(np.uint8)
+
+
+def sprite_sheets(images: np.ndarray, side: int, bits: int) -> list[bytes]:
+    """PNG sheets of ``side`` × ``side`` images, row by row, with ``2**bits`` grey levels
+    (a palette PNG of that bit depth: a quarter of the size of 8-bit greys at 4 bits)."""
+    levels = quantize(images, bits)
+    top = 2 ** bits - 1
+    palette = [round(255 * i / top) for i in range(top + 1) for _ in range(3)]
+    per_sheet, sheets = side * side, []
+    for start in range(0, len(levels), per_sheet):
+        chunk = levels[start:start + per_sheet]
+        padded = np.zeros((per_sheet, SIDE, SIDE), dtype=np.uint8)
+        padded[:len(chunk)] = chunk
+        rows = -(-len(chunk) // side)
+        grid = padded[:rows * side].reshape(rows, side, SIDE, SIDE).transpose(0, 2, 1, 3)
+        picture = Image.fromarray(np.ascontiguousarray(grid.reshape(rows * SIDE, side * SIDE)), "P")
+        picture.putpalette(palette)
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG", bits=bits, compress_level=6)
+        sheets.append(buffer.getvalue())
+    return sheets
+
+
+def _encoded(array: np.ndarray, dtype: str) -> dict[str, str]:
+    return {"dtype": dtype, "b64": base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode()}
+
+
+def key_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The params of :data:`KEY_PARAMS`, section by section."""
+    return {section: {key: params[section][key] for key in keys} for section, keys in KEY_PARAMS.items()}
+
+
+def page_data(run: ExplorerRun, xy: np.ndarray, config: ExploreConfig, params: Mapping[str, Any],
+              sheets: int) -> dict[str, Any]:
+    """What ``data.js`` holds: the run's tables as JSON, every row's values as typed arrays."""
+    arrays = {"x": _encoded(xy[:, 0], "float32"), "y": _encoded(xy[:, 1], "float32"),
+              "split": _encoded(run.split, "uint8"), "label": _encoded(run.label, "uint8"),
+              "typicality": _encoded(run.typicality, "float32")}
+    for method in METHODS:
+        arrays[f"cluster_{method}"] = _encoded(run.clusters[method], "int32")
+        arrays[f"membership_{method}"] = _encoded(run.membership[method], "float32")
+    return {
+        "rows": int(len(run.label)), "splits": list(SPLITS), "classes": list(CLASS_NAMES),
+        "methods": dict(METHODS), "probabilistic": PROBABILISTIC,
+        "cluster_classes": run.cluster_classes, "scores": run.scores, "params": key_params(params),
+        "sheets": [f"images_{i}.png" for i in range(sheets)], "sheet_side": config.sheet_side,
+        "least_typical": config.least_typical, "point_size": config.point_size,
+        "hover_zoom": config.hover_zoom, "arrays": arrays,
+    }
+
+
+def write_page(out_dir: str | Path, run: ExplorerRun, xy: np.ndarray, config: ExploreConfig,
+               params: Mapping[str, Any]) -> None:
+    """The page's directory, written atomically."""
+    sheets = sprite_sheets(run.images, config.sheet_side, config.image_bits)
+    data = page_data(run, xy, config, params, len(sheets))
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        for i, sheet in enumerate(sheets):
+            (tmp / f"images_{i}.png").write_bytes(sheet)
+        (tmp / "data.js").write_text("window.EXPLORER_DATA = " + json.dumps(data, sort_keys=True) + ";\n")
+        (tmp / INDEX).write_text(PAGE_HTML)
+
+
+def page_url(page_dir: str | Path) -> str:
+    """The ``file://`` address of a written page; one line naming the stage if there is none."""
+    index = Path(page_dir) / INDEX
+    if not index.is_file():
+        raise PipelineError(f"{index}: not found; run `dvc repro explore` to make it")
+    return index.resolve().as_uri()
