@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import runpy
+import shutil
 import sys
 from pathlib import Path
 from typing import Callable
@@ -33,6 +34,24 @@ def real_data() -> Path:
     if not (directory / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real Fashion-MNIST not in {directory}: apt-get install -y dataset-fashion-mnist")
     return directory
+
+
+# Headless Chromium as the browser tests run it (tests/pipeline/, tests/explorer/).
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--virtual-time-budget=15000", "--dump-dom")
+# A new network namespace has one interface, its loopback, and that is down: no address, local
+# or remote, can be reached from inside. --map-root-user lets a non-root user create it.
+NO_NETWORK = ("unshare", "--map-root-user", "--net")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, which `make test` installs: the browser tests fail without it."""
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail("chromium is not installed: apt-get install -y chromium (`make test` does)")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PROJECT_ROOT
+from conftest import CHROMIUM_FLAGS, NO_NETWORK, PROJECT_ROOT
 from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.explorer.layout import LayoutConfig
 from fashion_clustering.explorer.page import ExploreConfig, quantize, write_page
 from fashion_clustering.explorer.run import ExplorerRun, matched_class_index
 from fashion_clustering.prediction.cli import main as cli_main
-from test_offline_plots import CHROMIUM_FLAGS, NO_NETWORK, chromium  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.slow
 

@@ -17,18 +17,12 @@ import yaml
 from dvc_render.base import Renderer
 from dvc_render.html import PAGE_HTML
 
-from conftest import PROJECT_ROOT
+from conftest import CHROMIUM_FLAGS, NO_NETWORK, PROJECT_ROOT
 from fashion_clustering.scratch import git_commit, scratch_project
 
 pytestmark = pytest.mark.slow
 
 PLOT_DATA = ("metrics", "report/figures")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--virtual-time-budget=15000", "--dump-dom")
-# A new network namespace has one interface, its loopback, and that is down: no address, local
-# or remote, can be reached from inside. --map-root-user lets a non-root user create it.
-NO_NETWORK = ("unshare", "--map-root-user", "--net")
 # Appended to the page DVC wrote: once vega-embed has had (virtual) seconds to draw, counts each
 # plot's coloured pixels. Vega's axes and text are grey; the loss lines and the confusion cells
 # are in colour, so a count is the data that was drawn.
@@ -55,14 +49,6 @@ window.addEventListener("load", () => setTimeout(() => {
 """
 # The two loss lines and their legend drew 1,427 coloured pixels, a confusion matrix 93,200.
 MIN_COLOURED = 500
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail("chromium is not installed: apt-get install -y chromium (`make test` does)")
-    return path
 
 
 def dump_dom(chromium: str, url: str, profile: Path, network: bool = False) -> str:
