@@ -125,8 +125,10 @@ class Section:
         self._nested.append(nested)
         return nested
 
-    def integer(self, key: str, minimum: int | None = None, optional: bool = False) -> int | None:
-        """An integer, at least ``minimum``; ``None`` is accepted only if ``optional``."""
+    def integer(self, key: str, minimum: int | None = None, optional: bool = False,
+                options: Collection[int] | None = None) -> int | None:
+        """An integer, at least ``minimum`` and one of ``options`` if given; ``None`` is
+        accepted only if ``optional``."""
         value = self._raw(key)
         if value is None and optional:
             return None
@@ -135,6 +137,8 @@ class Section:
             minimum is not None and value < minimum
         ):
             self._fail(key, f"an integer{bound}" + (" or null" if optional else ""), value)
+        if options is not None and value not in options:
+            self._fail(key, "one of " + ", ".join(map(str, options)), value)
         return value
 
     def number(

@@ -67,6 +67,15 @@ def test_integer_rejects_non_integers(value):
         section(n=value).integer("n")
 
 
+def test_integer_options():
+    assert section(n=4).integer("n", minimum=1, options=(1, 2, 4, 8)) == 4
+    with pytest.raises(PipelineError) as info:
+        Section({"image_bits": 3}, "explore").integer("image_bits", minimum=1, options=(1, 2, 4, 8))
+    assert str(info.value) == "params.yaml: explore.image_bits must be one of 1, 2, 4, 8, got 3"
+    with pytest.raises(PipelineError, match=r"sec\.n must be an integer >= 1, got True"):
+        section(n=True).integer("n", minimum=1, options=(1, 2, 4, 8))
+
+
 def test_integer_optional():
     assert section(n=None).integer("n", minimum=1, optional=True) is None
     assert section(n=4).integer("n", minimum=1, optional=True) == 4

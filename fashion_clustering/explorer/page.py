@@ -17,10 +17,10 @@ from PIL import Image
 
 from ..data.dataset import SPLITS
 from ..data.idx import CLASS_NAMES
-from ..errors import PipelineError
+from ..errors import not_found
 from ..files import atomic_path
 from ..methods import METHODS
-from ..params import Section
+from ..params import Settings, setting
 from .layout import LayoutConfig
 from .run import PROBABILISTIC, ExplorerRun
 from .template import PAGE_HTML
@@ -38,35 +38,26 @@ KEY_PARAMS = {
 
 
 @dataclass(frozen=True)
-class ExploreConfig:
-    layout: LayoutConfig
-    image_bits: int        # grey levels of the embedded images are 2**image_bits
-    sheet_side: int        # images per row and per column of a sprite sheet
-    least_typical: int     # images of each split in the least-typical view
-    point_size: float      # map points, in CSS pixels
-    hover_zoom: int        # the hovered image is drawn this many times 28 pixels wide
+class ExploreConfig(Settings):
+    """The settings in the explore section of params.yaml."""
 
-    @classmethod
-    def from_params(cls, p: Section) -> "ExploreConfig":
-        """The settings in the explore section, validated."""
-        return cls(
-            layout=LayoutConfig(sample=p.integer("layout_sample", minimum=10),
-                                neighbors=p.integer("layout_neighbors", minimum=2),
-                                seed=p.integer("seed", minimum=0)),
-            image_bits=_bits(p),
-            sheet_side=p.integer("sheet_side", minimum=1),
-            least_typical=p.integer("least_typical", minimum=1),
-            point_size=p.number("point_size", 0.5, 20),
-            hover_zoom=p.integer("hover_zoom", minimum=1),
-        )
+    layout_sample: int = setting("integer", minimum=10)
+    layout_neighbors: int = setting("integer", minimum=2)
+    seed: int = setting("integer", minimum=0)
+    # grey levels of the embedded images are 2**image_bits
+    image_bits: int = setting("integer", minimum=1, options=IMAGE_BITS)
+    # images per row and per column of a sprite sheet
+    sheet_side: int = setting("integer", minimum=1)
+    # images of each split in the least-typical view
+    least_typical: int = setting("integer", minimum=1)
+    # map points, in CSS pixels
+    point_size: float = setting("number", minimum=0.5, maximum=20)
+    # the hovered image is drawn this many times 28 pixels wide
+    hover_zoom: int = setting("integer", minimum=1)
 
-
-def _bits(p: Section) -> int:
-    value = p.integer("image_bits", minimum=1)
-    if value not in IMAGE_BITS:
-        raise PipelineError(f"{p.file}: {p.name}.image_bits must be one of "
-                            f"{', '.join(map(str, IMAGE_BITS))}, got {value!r}")
-    return value
+    @property
+    def layout(self) -> LayoutConfig:
+        return LayoutConfig(sample=self.layout_sample, neighbors=self.layout_neighbors, seed=self.seed)
 
 
 def quantize(images: np.ndarray, bits: int) -> np.ndarray:
@@ -141,5 +132,5 @@ def page_url(page_dir: str | Path) -> str:
     """The ``file://`` address of a written page; one line naming the stage if there is none."""
     index = Path(page_dir) / INDEX
     if not index.is_file():
-        raise PipelineError(f"{index}: not found; run `dvc repro explore` to make it")
+        raise not_found(index, "run `dvc repro explore` to make it")
     return index.resolve().as_uri()

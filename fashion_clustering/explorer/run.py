@@ -13,7 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..data.dataset import SPLITS, load_split
-from ..errors import PipelineError
+from ..errors import not_found
 from ..files import load_arrays, read_json, read_pickle
 from ..methods import METHODS, ON_FEATURES
 
@@ -34,7 +34,7 @@ def check_inputs(prepared: Path, features: Path, assignments: Path, models: Path
             needed.append((models / f"{method}.pkl", stage))
     for path, stage in needed:
         if not path.exists():
-            raise PipelineError(f"{path}: not found; run `dvc repro {stage}` to make it")
+            raise not_found(path, f"run `dvc repro {stage}` to make it")
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,3 @@ def load_explorer_run(prepared_dir: str, features_file: str, assignments_dir: st
         membership=closeness, typicality=np.concatenate([typicality[s] for s in SPLITS]),
         scores=scores, cluster_classes=classes)
 
-
-def matched_class_index(names: Mapping[str, str], clusters: np.ndarray, class_names: tuple[str, ...]) -> np.ndarray:
-    """Each row's cluster as the index of the class it was matched to (-1: unmatched)."""
-    index = {name: i for i, name in enumerate(class_names)}
-    table = np.array([index.get(names.get(str(c), ""), -1) for c in range(int(clusters.max()) + 1)])
-    return table[clusters]
-
-
-def disagreements(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Rows two methods put in clusters of different matched classes (unmatched counts as a class)."""
-    return np.flatnonzero(first != second)

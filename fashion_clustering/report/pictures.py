@@ -12,12 +12,12 @@ from ..data.dataset import per_class_sample
 from ..data.idx import CLASS_NAMES
 from ..evaluation.cluster_classes import UNMATCHED, cluster_class_index, most_typical_rows
 from ..evaluation.figures import image_grid, loss_figure, map_figure, save_figure
-from ..typicality.outliers import OUTLIERS
-from ..typicality.scores import turned
 from ..methods import METHODS, ON_FEATURES
 from ..params import Settings, setting
 from ..representation.autoencoder import reconstruct
-from ..representation.manifold import two_d_map
+from ..representation.manifold import seeded_sample, two_d_map
+from ..typicality.outliers import OUTLIERS
+from ..typicality.scores import turned
 from .run import Run
 
 
@@ -61,8 +61,7 @@ def gallery_figure(run: Run, config: ReportConfig, method: str):
 def map_picture(run: Run, config: ReportConfig):
     """A seeded sample of the test representation in 2-D, by each method's clusters and by class."""
     y_test = run.splits["test"][1]
-    chosen = np.sort(np.random.default_rng(config.seed).choice(
-        len(y_test), size=min(config.map_points, len(y_test)), replace=False))
+    chosen = seeded_sample(len(y_test), config.map_points, config.seed)
     xy = two_d_map(run.test_features[chosen], config.map_neighbors, config.seed)
     panels = [(f"{METHODS[m]} clusters", cluster_class_index(run.cluster_classes[m], run.test_clusters[m][chosen]))
               for m in ON_FEATURES] + [("true class", y_test[chosen])]

@@ -105,14 +105,24 @@ def embed_codes(manifold: NeighbourEmbedding, codes: np.ndarray) -> np.ndarray:
     return np.concatenate(chunks).astype(np.float32)
 
 
-def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
-    """A seeded 2-D UMAP of ``features``, for a picture (the clusterers never see it)."""
+def seeded_sample(n_rows: int, size: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded sample of ``size`` of ``n_rows`` rows (all if fewer)."""
+    if size >= n_rows:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=size, replace=False))
+
+
+def two_d_umap(neighbors: int, seed: int):
+    """An unfitted, seeded 2-D UMAP, for pictures of the features (the clusterers never see it)."""
     import_tensorflow()
     import umap
 
-    reducer = umap.UMAP(n_components=2, n_neighbors=neighbors, random_state=seed,
-                        tqdm_kwds={"disable": True})
-    return np.asarray(reducer.fit_transform(features), dtype=np.float32)
+    return umap.UMAP(n_components=2, n_neighbors=neighbors, random_state=seed, tqdm_kwds={"disable": True})
+
+
+def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
+    """``features`` in 2-D by a seeded UMAP fitted on them."""
+    return np.asarray(two_d_umap(neighbors, seed).fit_transform(features), dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import pytest
 
 from conftest import CHROMIUM_FLAGS, NO_NETWORK, PROJECT_ROOT
 from fashion_clustering.data.idx import CLASS_NAMES
-from fashion_clustering.explorer.layout import LayoutConfig
+from fashion_clustering.evaluation.cluster_classes import cluster_class_index
 from fashion_clustering.explorer.page import ExploreConfig, quantize, write_page
-from fashion_clustering.explorer.run import ExplorerRun, matched_class_index
+from fashion_clustering.explorer.run import ExplorerRun
 from fashion_clustering.prediction.cli import main as cli_main
 
 pytestmark = pytest.mark.slow
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 ROWS = {"train": 48_000, "val": 12_000, "test": 10_000}
 N = sum(ROWS.values())
 METHOD_NAMES = ("ae_gmm", "ae_kmeans", "baseline_kmeans")
-CONFIG = ExploreConfig(LayoutConfig(sample=10, neighbors=2, seed=0), image_bits=4, sheet_side=100,
+CONFIG = ExploreConfig(layout_sample=10, layout_neighbors=2, seed=0, image_bits=4, sheet_side=100,
                        least_typical=7, point_size=1, hover_zoom=3)
 HOVERED = 54_321
 # Images of one file are same-origin only with this flag; the page itself never reads pixels,
@@ -140,7 +140,7 @@ def test_a_confusion_cell_shows_exactly_its_images(page, probed):
 
 def test_the_disagreement_count_is_the_assignments(page, probed):
     run, _ = page
-    first, second = (matched_class_index(run.cluster_classes[m], run.clusters[m], CLASS_NAMES)
+    first, second = (cluster_class_index(run.cluster_classes[m], run.clusters[m])
                      for m in ("baseline_kmeans", "ae_gmm"))
     expected = np.flatnonzero(first != second)
     assert probed["disagree"]["count"] == probed["disagree"]["tiles"] == len(expected)
