@@ -17,6 +17,7 @@ import numpy as np
 
 from ..data.dataset import scale_pixels
 from ..data.idx import SIDE
+from .position import shifted
 
 # Drawn at this many times the final size, then shrunk: anti-aliased strokes, as a scan has.
 OVERSAMPLE = 4
@@ -141,8 +142,7 @@ def moved(pixels: np.ndarray, shift: int) -> np.ndarray:
     out = np.zeros_like(images)
     for i in range(len(images)):
         dy, dx = (step * shift for step in MOVES[i % len(MOVES)])
-        out[i, max(0, dy):SIDE + min(0, dy), max(0, dx):SIDE + min(0, dx)] = \
-            images[i, max(0, -dy):SIDE - max(0, dy), max(0, -dx):SIDE - max(0, dx)]
+        out[i] = shifted(images[i], dy, dx)
     return out.reshape(pixels.shape)
 
 

@@ -37,6 +37,15 @@ def off_centre(pixels: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(margins[:, 0] - margins[:, 1]), np.abs(margins[:, 2] - margins[:, 3])).astype(np.float64)
 
 
+def shifted(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """A SIDE × SIDE image moved ``dy`` pixels down and ``dx`` right: what leaves the frame is
+    lost, what enters it is black."""
+    out = np.zeros_like(image)
+    out[max(0, dy):SIDE + min(0, dy), max(0, dx):SIDE + min(0, dx)] = \
+        image[max(0, -dy):SIDE - max(0, dy), max(0, -dx):SIDE - max(0, dx)]
+    return out
+
+
 def _half_towards_zero(differences: np.ndarray) -> np.ndarray:
     """Half of each integer, rounded towards zero: a difference of one pixel moves nothing."""
     return np.sign(differences) * (np.abs(differences) // 2)
@@ -52,6 +61,5 @@ def centred(pixels: np.ndarray) -> np.ndarray:
     down, right = (_half_towards_zero(margins[:, 1] - margins[:, 0]), _half_towards_zero(margins[:, 3] - margins[:, 2]))
     moved = np.zeros_like(images)
     for i, (dy, dx) in enumerate(zip(down.tolist(), right.tolist())):
-        source = images[i, max(0, -dy):SIDE - max(0, dy), max(0, -dx):SIDE - max(0, dx)]
-        moved[i, max(0, dy):max(0, dy) + source.shape[0], max(0, dx):max(0, dx) + source.shape[1]] = source
+        moved[i] = shifted(images[i], dy, dx)
     return moved.reshape(len(pixels), N_PIXELS)
