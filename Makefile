@@ -3,8 +3,10 @@
 # `make test` Chromium.
 # PYTHON: any Python 3.11-3.13 to build the venv with. TENSORFLOW: cpu (the default) or gpu,
 # the extra of pyproject.toml to install. Changing either needs `rm -rf .venv` first.
+# TEST_WORKERS: the processes `make test` runs the tests in (pytest-xdist; 0 for one process).
 PYTHON ?= python3
 TENSORFLOW ?= cpu
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
@@ -37,8 +39,10 @@ chromium:
 repro: setup dataset
 	dvc repro
 
+# Whole modules go to a worker, in the order collected (tests/conftest.py puts the end-to-end
+# module first), so a module's fixtures, such as its tiny `dvc repro`, are built once.
 test: setup dataset chromium
-	pytest -ra
+	pytest -ra -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 # The measured figures of README.md, docs/ and benchmarks/results/*.md, rewritten from the results
 # files (benchmark pages from their JSON, then every `<!--fig ...-->` marker; docs/figures.py).

@@ -13,9 +13,13 @@ benchmarks/results/exploration.md, issue 15's section).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import sys
 import time
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -54,15 +58,37 @@ class NeighbourEmbedding:
     metric: str
 
 
+@functools.cache
+def import_umap() -> ModuleType:
+    """umap-learn, with its Numba kernels kept compiled on disk, as ``@njit(cache=True)`` keeps them.
+
+    umap-learn compiles most of its kernels anew in every process: 10-17 s of each stage that
+    fits a UMAP, more than a small fit itself (Numba's compile time in ``cProfile``).
+    ``enable_caching`` is the call ``cache=True`` makes; Numba keys what it keeps by the
+    source and the CPU, and a cached kernel is the same machine code, so every output is the
+    same bytes (``dvc repro --force`` in tests/pipeline/test_pipeline.py reruns from the cache).
+    Where Numba finds no writable place (beside umap's source, or its user cache directory), a
+    kernel is compiled in each process, as umap-learn does by default.
+    """
+    import_tensorflow()
+    import umap
+    from numba.core.dispatcher import Dispatcher
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("umap."):
+            for kernel in vars(module).values():
+                if isinstance(kernel, Dispatcher):
+                    with contextlib.suppress(RuntimeError):  # Numba's "no locator available"
+                        kernel.enable_caching()
+    return umap
+
+
 def fit_umap(codes: np.ndarray, config: UmapConfig) -> NeighbourEmbedding:
     """Fit UMAP on training codes; return their embedding and what extends it to new codes.
 
     Seeded UMAP runs single-threaded, which is what makes it repeatable.
     """
-    import_tensorflow()
-    import umap
-
-    reducer = umap.UMAP(
+    reducer = import_umap().UMAP(
         n_components=config.n_components, n_neighbors=config.n_neighbors,
         min_dist=config.min_dist, metric=config.metric, n_epochs=config.n_epochs,
         random_state=config.seed, verbose=True, tqdm_kwds={"disable": True},
@@ -114,10 +140,7 @@ def seeded_sample(n_rows: int, size: int, seed: int) -> np.ndarray:
 
 def two_d_umap(neighbors: int, seed: int):
     """An unfitted, seeded 2-D UMAP, for pictures of the features (the clusterers never see it)."""
-    import_tensorflow()
-    import umap
-
-    return umap.UMAP(n_components=2, n_neighbors=neighbors, random_state=seed, tqdm_kwds={"disable": True})
+    return import_umap().UMAP(n_components=2, n_neighbors=neighbors, random_state=seed, tqdm_kwds={"disable": True})
 
 
 def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:

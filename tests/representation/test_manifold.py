@@ -1,6 +1,7 @@
 """UMAP between the encoder and the clusterers: fitted on train, extended to new rows."""
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ import pytest
 from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.representation.manifold import (
-    NeighbourEmbedding, UmapConfig, embed_codes, fit_umap, load_manifold, nearest, save_manifold,
+    NeighbourEmbedding, UmapConfig, embed_codes, fit_umap, import_umap, load_manifold, nearest,
+    save_manifold,
 )
 from fashion_clustering.evaluation.metrics import cluster_accuracy
 
@@ -43,6 +45,29 @@ def test_fit_umap_returns_float32_embedding(fitted):
     # The blobs stay separate in the embedding.
     kmeans = fit_kmeans(manifold.embedding, KMeansConfig(n_clusters=3, n_init=1, max_iter=100, tol=1e-4, seed=0))
     assert cluster_accuracy(y, kmeans.labels_) == 1.0
+
+
+def test_umaps_compiled_kernels_are_kept_on_disk(fitted):
+    """umap-learn declares these kernels without Numba's cache; after a fit, each one's
+    compiled code is in Numba's cache, for the next process to load instead of compiling."""
+    umap = import_umap()
+    for kernel in (umap.umap_.smooth_knn_dist, umap.umap_.compute_membership_strengths, umap.utils.fast_knn_indices):
+        assert kernel.stats.cache_path is not None, kernel.py_func.__qualname__
+        kept = Path(kernel.stats.cache_path).glob(f"*.{kernel.py_func.__qualname__}-*.nbi")
+        assert any(kept), kernel.py_func.__qualname__
+
+
+def test_umap_runs_where_no_compiled_kernel_can_be_kept(monkeypatch):
+    """Where Numba has nowhere to write, kernels are compiled in the process, as before."""
+    from numba.core.dispatcher import Dispatcher
+
+    def nowhere(kernel):
+        raise RuntimeError(f"cannot cache function {kernel.py_func.__qualname__!r}: no locator available")
+
+    monkeypatch.setattr(Dispatcher, "enable_caching", nowhere)
+    umap = import_umap.__wrapped__()
+    x, _ = blobs(30, seed=2)
+    assert umap.UMAP(n_neighbors=5, n_epochs=10, random_state=0).fit_transform(x).shape == (90, 2)
 
 
 def test_same_seed_same_embedding(fitted):
