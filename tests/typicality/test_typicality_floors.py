@@ -3,9 +3,12 @@ data (so that CI, which has the data but not a run's outputs, checks the rates):
 autoencoder trained on a few thousand training images, calibrated on validation images at the
 committed threshold, scored on held-out test images, every made-up kind and test garments
 turned or moved. Floors: those the issues ask of the committed run where this small model
-reaches them (issue 26: shading, moved garments), else a few points below what it reached when
-the test was written (text 0.94, digits 0.51, on an Intel Xeon; the committed run's floors are
-checked in test_typicality.py where its outputs are present). It trains in about 20 s on 2 CPUs."""
+reaches them (issue 26: shading, moved garments), else below the least it reached: its weights
+depend on the CPU, so over training seeds 0-2 on an AMD EPYC (text 0.94-0.96, digits 0.44-0.59,
+turned 0.69-0.80) and seed 0 on an Intel Xeon (text 0.94, digits 0.51, turned at least 0.8). The
+turn gain is what flags turned garments: with each one's turn gain that of the garment unturned,
+0.10 are flagged (AMD, seed 0). The committed run's floors are checked in test_typicality.py
+where its outputs are present. It trains in about 20 s on 2 CPUs."""
 
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ BATCH = 1024
 SEED = 1  # of the made-up images
 # Share flagged, at least, by kind (made-up kinds by OUTLIERS' names).
 FLOORS = {"uniform_noise": 1.0, "checkerboards": 1.0, "linear_gradients": 0.95, "radial_gradients": 0.95,
-          "flat_fills": 0.95, "text": 0.9, "digits": 0.4, "test_turned": 0.8}
+          "flat_fills": 0.95, "text": 0.9, "digits": 0.35, "test_turned": 0.6}
 MOVED_FLOOR = 0.9  # garments moved 6 pixels or more (issue 26)
 TEST_CEILING = 0.02  # held-out test garments flagged, at most (one image in 50; a 3,000-image calibration)
 
