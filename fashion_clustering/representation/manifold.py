@@ -62,8 +62,8 @@ class NeighbourEmbedding:
 def import_umap() -> ModuleType:
     """umap-learn, with its Numba kernels kept compiled on disk, as ``@njit(cache=True)`` keeps them.
 
-    umap-learn compiles most of its kernels anew in every process: 10-17 s of each stage that
-    fits a UMAP, more than a small fit itself (Numba's compile time in ``cProfile``).
+    umap-learn compiles most of its kernels anew in every process, which in a small fit takes
+    longer than the fit itself (Numba's compile time in ``cProfile``).
     ``enable_caching`` is the call ``cache=True`` makes; Numba keys what it keeps by the
     source and the CPU, and a cached kernel is the same machine code, so every output is the
     same bytes (``dvc repro --force`` in tests/pipeline/test_pipeline.py reruns from the cache).

@@ -29,7 +29,7 @@ TINY = {
     "preprocess": {"max_train_images": 500, "max_test_images": 200},
     "train_autoencoder": {"epochs": 2, "dense_units": [64], "batch_size": 64},
     "encode": {"umap": {"n_neighbors": 10, "n_epochs": 20}},
-    # Fewer images in the report's grids: each is a Matplotlib axes, 5 s of the report's 13.
+    # Fewer images in the report's grids: each is a Matplotlib axes, the report's slowest part.
     "report": {"samples_per_class": 2, "gallery_size": 2},
 }
 
