@@ -21,6 +21,7 @@ from fashion_clustering.evaluation.all_images import score_all_images
 from fashion_clustering.params import Section
 from fashion_clustering.representation.exact_encoder import load_exact_encoder
 from fashion_clustering.representation.manifold import EncodeConfig
+from fashion_clustering.startup import start_program
 
 
 def main(project: Path, out: Path) -> None:
@@ -39,4 +40,5 @@ def main(project: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
+    start_program()
     main(Path(sys.argv[1]), Path(sys.argv[2]))

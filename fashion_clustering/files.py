@@ -17,11 +17,15 @@ import contextvars
 import ctypes
 import errno
 import importlib
+import importlib.metadata
 import io
 import json
+import logging
 import os
 import pickle
+import platform
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -30,8 +34,14 @@ import numpy as np
 
 from .errors import PipelineError, not_found
 
+log = logging.getLogger(__name__)
+
 # A fixed timestamp keeps zip archives (.npz, .keras) byte-identical from run to run.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+# The packages whose code computes the models (Python too): a model made under other versions
+# may predict otherwise, so every model file records them and every loader compares them.
+MODEL_PACKAGES = ("numpy", "scikit-learn", "tensorflow", "keras", "umap-learn")
 
 
 @contextlib.contextmanager
@@ -227,10 +237,52 @@ class _StablePickler(pickle.Pickler):
         return NotImplemented
 
 
+def package_versions() -> dict[str, str]:
+    """Python's version and the installed versions of :data:`MODEL_PACKAGES` (those installed;
+    TensorFlow's CPU wheel is the distribution ``tensorflow-cpu``)."""
+    versions = {"python": platform.python_version()}
+    for name in MODEL_PACKAGES:
+        for distribution in (name, f"{name}-cpu"):
+            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                versions[name] = importlib.metadata.version(distribution)
+                break
+    return versions
+
+
+def _release(name: str, version: str) -> str:
+    """The part of a version that counts: Python's feature release (3.11), a package's whole."""
+    return ".".join(version.split(".")[:2]) if name == "python" else version
+
+
+_warned: set[str] = set()  # model files already warned about: once per file and process
+
+
+def warn_if_made_elsewhere(path: str | os.PathLike[str], recorded: Mapping[str, str] | None) -> None:
+    """Log one line (once per file) if the model file at ``path`` was made under other
+    versions of Python or of :data:`MODEL_PACKAGES` than those installed, or records none."""
+    if str(path) in _warned:
+        return
+    _warned.add(str(path))
+    if recorded is None:
+        log.warning("%s: records no package versions (made by an older pipeline); `dvc repro` "
+                    "remakes it", path)
+        return
+    installed = package_versions()
+    differ = [f"{name} {recorded[name]} (installed: {installed.get(name, 'none')})"
+              for name in sorted(recorded)
+              if _release(name, recorded[name]) != _release(name, installed.get(name, ""))]
+    if differ:
+        log.warning("%s: made with %s; it may predict otherwise here (`dvc repro` remakes it)",
+                    path, ", ".join(differ))
+
+
 def write_pickle(path: str | os.PathLike[str], obj: Any) -> None:
-    """Pickle ``obj`` atomically; equal objects give equal bytes wherever the project lives."""
+    """Pickle ``obj`` atomically, with the :func:`package_versions` that made it (as
+    ``{"model": obj, "versions": ...}``); equal objects give equal bytes wherever the project
+    lives."""
     buffer = io.BytesIO()
-    _StablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    stored = {"model": obj, "versions": package_versions()}
+    _StablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(stored)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
 
@@ -246,14 +298,24 @@ def read_json(path: str | os.PathLike[str], hint: str) -> Any:
 
 
 def read_pickle(path: str | os.PathLike[str], hint: str) -> Any:
-    """Unpickle a model the pipeline wrote; a missing one fails with ``hint`` (how to make it)."""
+    """Unpickle a model the pipeline wrote (:func:`write_pickle`), warning in one line if it
+    was made under other package versions; a missing one fails with ``hint`` (how to make it)."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError as error:
         raise not_found(path, hint) from error
     except OSError as error:
         raise PipelineError(f"{path}: cannot read ({error.strerror})") from error
+    from sklearn.exceptions import InconsistentVersionWarning
+
     try:
-        return pickle.loads(data)
+        with warnings.catch_warnings():  # scikit-learn's own, many lines: the line below says it
+            warnings.simplefilter("ignore", InconsistentVersionWarning)
+            stored = pickle.loads(data)
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError) as error:
         raise PipelineError(f"{path}: not a readable pickled model ({error}); {hint}") from error
+    if not (isinstance(stored, dict) and stored.keys() == {"model", "versions"}):
+        warn_if_made_elsewhere(path, None)
+        return stored
+    warn_if_made_elsewhere(path, stored["versions"])
+    return stored["model"]

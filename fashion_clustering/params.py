@@ -125,6 +125,11 @@ class Section:
         self._nested.append(nested)
         return nested
 
+    def value(self, key: str) -> Any:
+        """A value as it is, for a rule kept elsewhere: an estimator's parameter, which its own
+        rules check (``clustering.fit.check_params``), so that each parameter has one set."""
+        return self._raw(key)
+
     def integer(self, key: str, minimum: int | None = None, optional: bool = False,
                 options: Collection[int] | None = None) -> int | None:
         """An integer, at least ``minimum`` and one of ``options`` if given; ``None`` is

@@ -13,7 +13,7 @@ import yaml
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # What the pipeline and `dvc plots` (the page .dvc/config names) need; data comes from the
 # fetch stage, results from running it.
-PROJECT_FILES = ("dvc.yaml", "params.yaml", "stages", "fashion_clustering", ".dvc/config",
+PROJECT_FILES = ("dvc.yaml", "params.yaml", "requirements.lock", "stages", "fashion_clustering", ".dvc/config",
                  ".dvcignore", ".gitignore", "plots/offline_template.html")
 
 

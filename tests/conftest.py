@@ -18,8 +18,11 @@ import yaml
 from fashion_clustering.representation.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
 )
+from fashion_clustering.startup import start_program
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+start_program()  # the tests' process computes as the stages' do (Numba's target CPU)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -262,7 +262,7 @@ def test_params_file_missing_or_not_a_mapping(tmp_path):
 KMEANS = {"n_clusters": 10, "n_init": 3, "max_iter": 200, "tol": 1.0e-4, "seed": 7}
 GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 100, "tol": 1e-3,
        "reg_covar": 1e-6, "init_params": "k-means++", "seed": 1, "cluster_sizes": "equal",
-       "size_tol": 1e-3, "start": "both", "standardize": True}
+       "size_tol": 1e-3, "size_max_iter": 50, "start": "both", "standardize": True}
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
@@ -278,10 +278,12 @@ def test_kmeans_config():
     config = KMeansConfig.from_params(Section(KMEANS, "baseline_kmeans"))
     assert config == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7)
     sized = KMeansConfig.from_params(
-        Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3, standardize=True), "cluster_kmeans"),
+        Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3, size_max_iter=50,
+                     standardize=True), "cluster_kmeans"),
         sizes=True)
     assert sized == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7,
-                                 cluster_sizes="equal", size_tol=1e-3, standardize=True)
+                                 cluster_sizes="equal", size_tol=1e-3, size_max_iter=50,
+                                 standardize=True)
 
 
 def test_only_the_features_kmeans_has_cluster_sizes():
@@ -291,7 +293,8 @@ def test_only_the_features_kmeans_has_cluster_sizes():
     assert "unknown key 'baseline_kmeans.cluster_sizes'" in str(info.value)
     with pytest.raises(PipelineError) as info:
         KMeansConfig.from_params(Section(dict(KMEANS, cluster_sizes="equalish", size_tol=1e-3,
-                                              standardize=True), "cluster_kmeans"), sizes=True)
+                                              size_max_iter=50, standardize=True), "cluster_kmeans"),
+                                 sizes=True)
     assert "cluster_kmeans.cluster_sizes must be one of" in str(info.value)
 
 
@@ -299,7 +302,8 @@ def test_gmm_config():
     config = GmmConfig.from_params(Section(GMM, "cluster_gmm"))
     assert config == GmmConfig(n_components=5, covariance_type="diag", n_init=2, max_iter=100,
                                tol=1e-3, reg_covar=1e-6, init_params="k-means++", seed=1,
-                               cluster_sizes="equal", size_tol=1e-3, start="both", standardize=True)
+                               cluster_sizes="equal", size_tol=1e-3, size_max_iter=50, start="both",
+                               standardize=True)
 
 
 def test_autoencoder_and_training_config():
@@ -346,6 +350,9 @@ def test_encode_config(manifold, umap):
         (GmmConfig, "cluster_gmm", GMM, "init_params", "kmeans++"),
         (GmmConfig, "cluster_gmm", GMM, "cluster_sizes", "balanced"),
         (GmmConfig, "cluster_gmm", GMM, "size_tol", 0),
+        (GmmConfig, "cluster_gmm", GMM, "size_max_iter", 0),
+        (GmmConfig, "cluster_gmm", GMM, "n_components", "ten"),
+        (GmmConfig, "cluster_gmm", GMM, "reg_covar", -1e-3),
         (GmmConfig, "cluster_gmm", GMM, "start", "kmeans"),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "threads", 0),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "architecture", "rnn"),

@@ -5,15 +5,17 @@ started from the K-Means clusters of the same features."""
 from __future__ import annotations
 
 import logging
+import re
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.mixture import GaussianMixture
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import PipelineError
@@ -24,8 +26,6 @@ from .rowwise import RowwiseGaussianMixture, RowwiseKMeans
 
 log = logging.getLogger(__name__)
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-GMM_INITS = ("kmeans", "k-means++", "random", "random_from_data")
 CLUSTER_SIZES = ("equal", "free")
 # Where EM starts: from the clusters of the cluster_kmeans stage (one start), from n_init
 # starts drawn by init_params, or from both, the best objective winning.
@@ -34,45 +34,116 @@ GMM_STARTS = ("kmeans_clusters", "restarts", "both")
 
 # The settings of the features' K-Means that the baseline on pixels, the course's plain
 # K-Means, does not have.
-SIZE_SETTINGS = ("cluster_sizes", "size_tol", "standardize")
+SIZE_SETTINGS = ("cluster_sizes", "size_tol", "size_max_iter", "standardize")
+
+
+def _estimator_params(config: Settings, names: tuple[str, ...]) -> dict[str, Any]:
+    """The config's values of the estimator parameters ``names``; ``seed`` is ``random_state``."""
+    return {"random_state" if name == "seed" else name: getattr(config, name) for name in names}
+
+
+# scikit-learn's message for a parameter that breaks its rule: "The 'tol' parameter of KMeans
+# must be a float in the range [0.0, inf). Got -1 instead."
+_BROKEN_RULE = re.compile(r"must be (?P<rule>.+)\. Got (?P<value>.+) instead\.$", re.DOTALL)
+
+
+def check_params(section: Section, estimator: BaseEstimator, params: Mapping[str, Any]) -> None:
+    """Check each of ``params`` (the section's values, by the estimator's parameter names) by
+    the estimator's own rules, one at a time, so that a broken one fails in one line naming its
+    key: ``params.yaml: cluster_gmm.size_tol must be a float in the range (0.0, inf), got 0``.
+
+    Raises
+    ------
+    PipelineError
+        Naming the first key whose value the estimator refuses.
+    """
+    for name, value in params.items():
+        try:
+            clone(estimator).set_params(**{name: value})._validate_params()
+        except ValueError as error:  # scikit-learn's InvalidParameterError
+            key = f"{section.name}.{'seed' if name == 'random_state' else name}"
+            match = _BROKEN_RULE.search(str(error))
+            reason = f"must be {match['rule']}, got {match['value']}" if match else f"is refused: {error}"
+            raise PipelineError(f"{section.file}: {key} {reason}".replace("\n", " ")) from error
 
 
 @dataclass(frozen=True)
 class KMeansConfig(Settings):
-    n_clusters: int = setting("integer", minimum=1)
-    n_init: int = setting("integer", minimum=1)
-    max_iter: int = setting("integer", minimum=1)
-    tol: float = setting("number", minimum=0)
+    """A K-Means section: the baseline's on pixels, or the features' (with :data:`SIZE_SETTINGS`).
+
+    The estimator's own parameters are read as they are and checked by its rules
+    (:func:`check_params`); the rest by the params reader's.
+    """
+
+    n_clusters: int = setting("value")
+    n_init: int = setting("value")
+    max_iter: int = setting("value")
+    tol: float = setting("value")
     seed: int = setting("integer", minimum=0)
     # equal: every cluster gets 1/K of the training rows
     cluster_sizes: str = setting("choice", "free", options=CLUSTER_SIZES)
-    # equal: relative tolerance of the sizes' solver
-    size_tol: float = setting("number", 0.0, minimum=0, exclusive=True)
+    # equal: the sizes' solver's relative tolerance and iterations per assignment step
+    size_tol: float = setting("value", 1e-4)
+    size_max_iter: int = setting("value", 1000)
     # each feature scaled to unit variance on the training rows
     standardize: bool = setting("boolean", False)
+
+    def estimator(self) -> RowwiseKMeans | EqualSizeKMeans:
+        """The unfitted clusterer these settings describe."""
+        names = ("n_clusters", "n_init", "max_iter", "tol", "seed")
+        if self.cluster_sizes == "equal":
+            return EqualSizeKMeans(**_estimator_params(self, (*names, "size_tol", "size_max_iter")))
+        return RowwiseKMeans(**_estimator_params(self, names))
 
     @classmethod
     def from_params(cls, section: Section, sizes: bool = False) -> "KMeansConfig":
         """The settings in a K-Means section of params.yaml, validated; ``sizes``: the
         section also has the :data:`SIZE_SETTINGS` (the features' K-Means does)."""
-        return super().from_params(section, skip=() if sizes else SIZE_SETTINGS)
+        config = super().from_params(section, skip=() if sizes else SIZE_SETTINGS)
+        names = ("n_clusters", "n_init", "max_iter", "tol", "seed")
+        check_params(section, EqualSizeKMeans() if sizes else RowwiseKMeans(),
+                     _estimator_params(config, (*names, "size_tol", "size_max_iter") if sizes else names))
+        return config
 
 
 @dataclass(frozen=True)
 class GmmConfig(Settings):
-    n_components: int = setting("integer", minimum=1)
-    covariance_type: str = setting("choice", options=COVARIANCE_TYPES)
-    n_init: int = setting("integer", minimum=1)
-    max_iter: int = setting("integer", minimum=1)
-    tol: float = setting("number", minimum=0)
-    reg_covar: float = setting("number", minimum=0)
-    init_params: str = setting("choice", options=GMM_INITS)
+    """The cluster_gmm section. As in :class:`KMeansConfig`, the mixture's own parameters
+    are checked by its rules."""
+
+    n_components: int = setting("value")
+    covariance_type: str = setting("value")
+    n_init: int = setting("value")
+    max_iter: int = setting("value")
+    tol: float = setting("value")
+    reg_covar: float = setting("value")
+    init_params: str = setting("value")
     seed: int = setting("integer", minimum=0)
     cluster_sizes: str = setting("choice", "free", options=CLUSTER_SIZES)
-    size_tol: float = setting("number", 0.0, minimum=0, exclusive=True)
+    size_tol: float = setting("value", 1e-4)
+    size_max_iter: int = setting("value", 1000)
     start: str = setting("choice", "restarts", options=GMM_STARTS)
     # each feature scaled to unit variance on the training rows
     standardize: bool = setting("boolean", False)
+
+    MIXTURE_PARAMS = ("n_components", "covariance_type", "n_init", "max_iter", "tol", "reg_covar",
+                      "init_params", "seed")
+
+    def estimator(self) -> RowwiseGaussianMixture | EqualSizeGaussianMixture:
+        """The unfitted mixture these settings describe; its EM progress is logged every ten
+        iterations (:class:`.rowwise.RowwiseGaussianMixture`)."""
+        if self.cluster_sizes == "equal":
+            return EqualSizeGaussianMixture(verbose=1, **_estimator_params(
+                self, (*self.MIXTURE_PARAMS, "size_tol", "size_max_iter")))
+        return RowwiseGaussianMixture(verbose=1, **_estimator_params(self, self.MIXTURE_PARAMS))
+
+    @classmethod
+    def from_params(cls, section: Section, skip: tuple[str, ...] = ()) -> "GmmConfig":
+        """The settings in the cluster_gmm section, validated."""
+        config = super().from_params(section, skip)
+        check_params(section, EqualSizeGaussianMixture(), _estimator_params(
+            config, (*cls.MIXTURE_PARAMS, "size_tol", "size_max_iter")))
+        return config
 
 
 def _check_fit_input(x: np.ndarray, n_clusters: int, name: str) -> None:
@@ -82,28 +153,49 @@ def _check_fit_input(x: np.ndarray, n_clusters: int, name: str) -> None:
         raise PipelineError(f"{name}: cannot make {n_clusters} clusters of {len(x)} rows")
 
 
-def fit_kmeans(x: np.ndarray, config: KMeansConfig, name: str = "K-Means") -> KMeans | EqualSizeKMeans | Pipeline:
+def _fit(model: BaseEstimator, X: np.ndarray, name: str) -> BaseEstimator:
+    """``model`` fitted on ``X``: its ``ValueError`` becomes the stage's one-line error, and
+    each ``ConvergenceWarning`` (a solver stopped at its cap) a logged line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            model.fit(X)
+        except ValueError as error:  # e.g. a singular covariance: reg_covar too small
+            raise PipelineError(f"{name}: {error}".replace("\n", " ")) from error
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            log.warning("%s: %s", name, " ".join(str(warning.message).split()))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return model
+
+
+def _scaled(scaler: StandardScaler | None, model: BaseEstimator) -> Pipeline:
+    """The fitted clusterer behind its fitted scaler, or behind nothing: always a pipeline whose
+    last step (``model[-1]``) is the clusterer, whichever the settings."""
+    return Pipeline([("scale", scaler if scaler is not None else "passthrough"), ("cluster", model)])
+
+
+def fit_kmeans(x: np.ndarray, config: KMeansConfig, name: str = "K-Means") -> Pipeline:
     """Fit scikit-learn's K-Means (k-means++ initialisation, Lloyd iterations), or its
     equal-size variant; with ``standardize``, after a scaler fitted on the same rows (UMAP's
     dimensions differ in spread by an order of magnitude, and the widest would decide the
-    Euclidean distances)."""
+    Euclidean distances).
+
+    Returns
+    -------
+    Pipeline
+        The scaler (or ``"passthrough"``) and the fitted clusterer, ``model[-1]``.
+    """
     _check_fit_input(x, config.n_clusters, name)
     started = time.perf_counter()
     log.info("%s: fitting %d clusters%s on %d x %d rows (n_init=%d)", name, config.n_clusters,
              " of equal size" if config.cluster_sizes == "equal" else "", *x.shape, config.n_init)
-    if config.cluster_sizes == "equal":
-        model = EqualSizeKMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
-                                tol=config.tol, random_state=config.seed, size_tol=config.size_tol)
-    else:
-        model = RowwiseKMeans(config.n_clusters, n_init=config.n_init, max_iter=config.max_iter,
-                              tol=config.tol, random_state=config.seed)
-    if config.standardize:
-        model = make_pipeline(StandardScaler(), model)
-    model.fit(x)
-    kmeans = model[-1] if config.standardize else model
+    scaler = StandardScaler().fit(x) if config.standardize else None
+    kmeans = _fit(config.estimator(), scaler.transform(x) if scaler is not None else x, name)
     log.info("%s: %d iterations, inertia %.6g, %.1f s", name, kmeans.n_iter_, kmeans.inertia_,
              time.perf_counter() - started)
-    return model
+    return _scaled(scaler, kmeans)
 
 
 def _covariances(x: np.ndarray, resp: np.ndarray, counts: np.ndarray, means: np.ndarray,
@@ -141,33 +233,28 @@ def gaussians_of_clusters(x: np.ndarray, labels: np.ndarray, n_components: int,
     return {"weights_init": counts / len(x), "means_init": means, "precisions_init": precisions}
 
 
-def _fit_mixture(x: np.ndarray, config: GmmConfig, name: str, **initial) -> GaussianMixture:
-    settings = dict(covariance_type=config.covariance_type, max_iter=config.max_iter,
-                    tol=config.tol, reg_covar=config.reg_covar, init_params=config.init_params,
-                    random_state=config.seed, verbose=1, verbose_interval=10,  # progress; 2 would keep timings on the model
-                    n_init=1 if initial else config.n_init, **initial)
-    if config.cluster_sizes == "equal":
-        model = EqualSizeGaussianMixture(config.n_components, size_tol=config.size_tol,
-                                         size_max_iter=config.max_iter, **settings)
-    else:
-        model = RowwiseGaussianMixture(config.n_components, **settings)
-    try:
-        model.fit(x)
-    except ValueError as error:  # e.g. a singular covariance: reg_covar too small
-        raise PipelineError(f"{name}: {error}".replace("\n", " ")) from error
-    if not model.converged_:
-        log.warning("%s: EM did not converge in %d iterations", name, config.max_iter)
-    return model
+def _fit_mixture(x: np.ndarray, config: GmmConfig, name: str, **initial) -> RowwiseGaussianMixture:
+    """The mixture fitted from its own ``n_init`` starts, or from the one start ``initial``."""
+    model = config.estimator()
+    if initial:
+        model.set_params(n_init=1, **initial)
+    return _fit(model, x, name)
 
 
 def fit_gmm(x: np.ndarray, config: GmmConfig, name: str = "GMM",
-            start_labels: np.ndarray | None = None) -> GaussianMixture | Pipeline:
+            start_labels: np.ndarray | None = None) -> Pipeline:
     """Fit a Gaussian mixture by EM, logging progress every ten iterations; with equal
     cluster sizes, its weights are those that give every component 1/K of the training
     mass. ``start``: from ``start_labels`` (the training rows' K-Means clusters: the free
     energy of the mixture's own starts has preferred optima that merge classes K-Means keeps
     apart), from its own restarts, or both, the best objective kept. With ``standardize``,
-    after a scaler fitted on the same rows, as K-Means sees them."""
+    after a scaler fitted on the same rows, as K-Means sees them.
+
+    Returns
+    -------
+    Pipeline
+        The scaler (or ``"passthrough"``) and the fitted mixture, ``model[-1]``.
+    """
     _check_fit_input(x, config.n_components, name)
     if config.start != "restarts" and (start_labels is None or start_labels.shape != (len(x),)):
         raise PipelineError(f"{name}: start {config.start!r} needs a cluster label for each of "
@@ -192,7 +279,7 @@ def fit_gmm(x: np.ndarray, config: GmmConfig, name: str = "GMM",
              f" (the {'restarts' if model is candidates[0] else 'K-Means start'} won: "
              + ", ".join(f"{m.lower_bound_:.6g}" for m in candidates) + ")",
              time.perf_counter() - started)
-    return model if scaler is None else make_pipeline(scaler, model)
+    return _scaled(scaler, model)
 
 
 def closeness_to_clusters(model: Any, x: np.ndarray, proba: np.ndarray | None) -> np.ndarray:

@@ -12,13 +12,17 @@ pipeline gives it among the test images.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..fixed_order import distances, row_products, row_sums
+
+log = logging.getLogger(__name__)
 
 
 def squared_distances(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -61,18 +65,95 @@ def log_gaussian_densities(x: np.ndarray, means: np.ndarray, precisions_cholesky
 
 class RowwiseGaussianMixture(GaussianMixture):
     """scikit-learn's ``GaussianMixture`` (same parameters, same EM) with the log densities
-    of :func:`log_gaussian_densities`, in fitting as in predicting."""
+    of :func:`log_gaussian_densities`, in fitting as in predicting.
+
+    Parameters and attributes are :class:`sklearn.mixture.GaussianMixture`'s. With
+    ``verbose``, EM's progress goes to this module's logger (INFO), beside the pipeline's
+    other lines, instead of being printed to stdout.
+    """
 
     def _estimate_log_prob(self, X, xp=None):
         return log_gaussian_densities(X, self.means_, self.precisions_cholesky_, self.covariance_type)
 
+    def _print_verbose_msg_init_beg(self, n_init):
+        if self.verbose:
+            log.info("%s: start %d", type(self).__name__, n_init + 1)
+
+    def _print_verbose_msg_iter_end(self, n_iter, diff_ll):
+        if self.verbose and n_iter % self.verbose_interval == 0:
+            log.info("%s: iteration %d, objective change %.3g", type(self).__name__, n_iter, diff_ll)
+
+    def _print_verbose_msg_init_end(self, lb, init_has_converged):
+        if self.verbose:
+            log.info("%s: start %s, objective %.6g", type(self).__name__,
+                     "converged" if init_has_converged else "did not converge", lb)
+
 
 class RowwiseKMeans(KMeans):
-    """scikit-learn's ``KMeans`` (same fit) whose ``predict`` and ``transform`` use
-    :func:`squared_distances`."""
+    """scikit-learn's ``KMeans`` (same fit, from dense rows without weights) whose
+    ``predict`` and ``transform`` use :func:`squared_distances`.
+
+    Parameters and attributes are :class:`sklearn.cluster.KMeans`'s. ``fit`` takes no
+    ``sample_weight``: a weighted fit has no row-wise counterpart here, and none is needed.
+    """
+
+    def fit(self, X, y=None):
+        """Fit as :meth:`sklearn.cluster.KMeans.fit`, on dense rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RowwiseKMeans
+        """
+        validate_data(self, X, dtype=[np.float64, np.float32])  # refuses sparse rows with a message
+        return super().fit(X)
+
+    def fit_predict(self, X, y=None):
+        """Fit, then the training rows' clusters (:attr:`labels_`).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.fit(X).labels_
+
+    def fit_transform(self, X, y=None):
+        """Fit, then each training row's distance to each centre.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+        """
+        return self.fit(X).transform(X)
 
     def predict(self, X):
-        return np.argmin(squared_distances(X, self.cluster_centers_), axis=1).astype(np.int32)
+        """Each row's nearest centre.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        return np.argmin(squared_distances(self._checked(X), self.cluster_centers_), axis=1).astype(np.int32)
 
     def transform(self, X):
-        return np.sqrt(squared_distances(X, self.cluster_centers_))
+        """Each row's distance to each centre.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+        """
+        return np.sqrt(squared_distances(self._checked(X), self.cluster_centers_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+    def _checked(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)

@@ -98,6 +98,7 @@ def prepare(
 
 
 def save_splits(out_dir: Path, splits: dict[str, Split]) -> None:
+    """Write each split's ``x`` and ``y`` as ``<split>.npz`` in ``out_dir``."""
     for name, (x, y) in splits.items():
         save_arrays(out_dir / f"{name}.npz", {"x": x, "y": y})
 

@@ -46,6 +46,8 @@ HOW_TO_GET = (
 
 @dataclass(frozen=True)
 class FetchConfig:
+    """The fetch section: the directories tried in turn, then the download (``None``: never)."""
+
     source_dirs: tuple[str, ...]
     base_url: str | None
     timeout: float
@@ -67,6 +69,7 @@ def gunzip(data: bytes, source: str) -> bytes:
 
 
 def sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data``, as the official checksums are written."""
     return hashlib.sha256(data).hexdigest()
 
 

@@ -31,7 +31,7 @@ def score_all_images(
         features = fit_umap(features, umap).embedding
     kmeans_labels = fit_kmeans(features, kmeans, "K-Means on all codes").predict(features)
     return {
-        "baseline_kmeans": clustering_scores(y, fit_kmeans(x, baseline, "K-Means on all pixels").labels_),
+        "baseline_kmeans": clustering_scores(y, fit_kmeans(x, baseline, "K-Means on all pixels")[-1].labels_),
         "ae_kmeans": clustering_scores(y, kmeans_labels),
         "ae_gmm": clustering_scores(y, fit_gmm(features, gmm, "GMM on all codes", kmeans_labels).predict(features)),
     }

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LayoutConfig:
+    """How the explorer's 2-D map is laid out: a UMAP fitted on a seeded sample of training rows."""
+
     sample: int      # training rows the 2-D UMAP is fitted on
     neighbors: int
     seed: int

@@ -57,6 +57,7 @@ class ExploreConfig(Settings):
 
     @property
     def layout(self) -> LayoutConfig:
+        """The settings of the 2-D map's layout."""
         return LayoutConfig(sample=self.layout_sample, neighbors=self.layout_neighbors, seed=self.seed)
 
 

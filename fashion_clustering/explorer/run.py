@@ -39,6 +39,9 @@ def check_inputs(prepared: Path, features: Path, assignments: Path, models: Path
 
 @dataclass(frozen=True)
 class ExplorerRun:
+    """What the explorer page shows of a run: every image of every split, with its class,
+    features and clusters."""
+
     images: np.ndarray                 # (n, 28, 28) uint8, the splits one after the other
     split: np.ndarray                  # (n,) index into SPLITS
     label: np.ndarray                  # (n,) true class

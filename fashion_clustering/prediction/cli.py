@@ -18,6 +18,7 @@ from ..errors import PipelineError
 from ..explorer.page import page_url
 from ..methods import METHODS
 from ..params import Section
+from ..startup import start_program
 from .predict import HOW_PICTURES_ARE_CONVERTED, assign, how_typical, load_models, read_pixels
 
 COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "typicality", "atypical", "why", "error")
@@ -129,6 +130,8 @@ def format_rows(rows: list[dict], style: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``fashion-clustering`` command; returns its exit status."""
+    start_program()
     args = _parser().parse_args(argv)
     if args.command == "explore":
         return open_explorer(args.page, args.print_only)

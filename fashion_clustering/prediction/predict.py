@@ -164,6 +164,8 @@ def load_models(models_dir: str | Path, classes_file: str | Path, encode_batch_s
 
 @dataclass(frozen=True)
 class Assignment:
+    """An image's cluster under one method, the class that cluster is matched to, and the mixture's probability (``None`` for K-Means)."""
+
     cluster: int
     class_name: str
     probability: float | None
@@ -194,6 +196,8 @@ def assign(models: Models, pixels: np.ndarray) -> dict[str, list[Assignment]]:
 
 @dataclass(frozen=True)
 class Typicality:
+    """How typical an image is of the training images, and whether it is flagged, and why."""
+
     share: float  # of validation images less typical than the image
     atypical: bool  # share below the threshold
     why: str | None  # if atypical, the score that set the share (one of ..typicality.scores.SCORES)

@@ -103,6 +103,7 @@ def manifold_phrase(settings: RunSettings) -> str:
 
 
 def abstract(run: Run) -> Chapter:
+    """The report's abstract: what was clustered, how, and the best method's test scores."""
     test, totals = _test_scores(run.scores), _totals(run)
     best = ranked_methods(run.scores)[0]
     return Chapter("Abstract", [Paragraph(
@@ -116,6 +117,7 @@ def abstract(run: Run) -> Chapter:
 
 
 def introduction(settings: RunSettings) -> Chapter:
+    """The report's introduction: why cluster a learned representation, and the methods compared."""
     return Chapter("Introduction", [Paragraph(
         "Clustering groups images by what they look like, with no labels. Distances between raw "
         "pixels reflect brightness and position more than shape, so we also cluster a compact "
@@ -132,6 +134,7 @@ def introduction(settings: RunSettings) -> Chapter:
 
 
 def dataset(run: Run, config: ReportConfig, figures: Mapping[str, Path]) -> Chapter:
+    """The report's dataset chapter: the images, where they came from, the splits and their class counts."""
     counts, totals, side = run.class_counts, _totals(run), IMAGE_SHAPE[0]
     fetch = run.settings.fetch
     sources = ", then ".join(str(s) for s in (*fetch.source_dirs, fetch.base_url) if s)
@@ -174,6 +177,7 @@ def clustering_table(settings: RunSettings) -> Table:
 
 
 def architecture(run: Run) -> Chapter:
+    """The report's architecture chapter: the autoencoder as saved, its training, UMAP and the clusterers' settings."""
     settings, side = run.settings, IMAGE_SHAPE[0]
     ae, training, umap = settings.autoencoder, settings.training, settings.encode.umap
     umap_extension = (f" The clusterers see the UMAP embedding of the training codes; any other image "
@@ -238,6 +242,7 @@ def method_blocks(run: Run, config: ReportConfig, figures: Mapping[str, Path], m
 
 
 def results(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusion_dir: Path) -> Chapter:
+    """The report's results chapter: every score, the loss curves, the galleries, the map and the typicality figures."""
     scores, (train_loss, val_loss) = run.scores, run.losses
     blocks = [
         Table("Scores of every method on every split (ACC after Hungarian matching).",
@@ -263,6 +268,7 @@ def results(run: Run, config: ReportConfig, figures: Mapping[str, Path], confusi
 
 
 def conclusion(run: Run, config: ReportConfig) -> Chapter:
+    """The report's conclusion: the best method, its margin and its largest confusions."""
     test = _test_scores(run.scores)
     best, second = ranked_methods(run.scores)[:2]
     table = confusion_counts(run.splits["test"][1], run.test_clusters[best])

@@ -20,11 +20,15 @@ BODY_PT = 10
 
 @dataclass(frozen=True)
 class Paragraph:
+    """A paragraph of plain text."""
+
     text: str
 
 
 @dataclass(frozen=True)
 class Table:
+    """A table with a caption, numbered in the document."""
+
     caption: str
     header: Sequence[str]
     rows: Sequence[Sequence[str]]
@@ -33,6 +37,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
+    """A picture with a caption, numbered in the document."""
+
     path: Path          # relative to the document's folder
     caption: str
     width: float = 1.0  # share of the text width in the PDF
@@ -43,6 +49,8 @@ Block = Union[Paragraph, Table, Figure]
 
 @dataclass(frozen=True)
 class Chapter:
+    """A titled sequence of blocks; numbered unless ``numbered`` is false (the abstract)."""
+
     title: str
     blocks: Sequence[Block]
     numbered: bool = True
@@ -50,6 +58,8 @@ class Chapter:
 
 @dataclass(frozen=True)
 class Document:
+    """A report: its title and chapters, written out as Markdown or PDF."""
+
     title: str
     chapters: Sequence[Chapter] = field(default_factory=list)
 
@@ -72,6 +82,7 @@ def _numbering(document: Document):
 
 
 def to_markdown(document: Document) -> str:
+    """The document as Markdown, chapters and their tables and figures numbered."""
     lines = [f"# {document.title}", ""]
     for heading, block, label in _numbering(document):
         if block is None:

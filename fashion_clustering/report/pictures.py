@@ -42,6 +42,7 @@ def least_typical(typicalities: np.ndarray, count: int) -> np.ndarray:
 
 
 def samples_figure(run: Run, config: ReportConfig):
+    """The dataset figure: seeded training images of each class, a row per class."""
     x_train, y_train = run.splits["train"]
     samples = per_class_sample(y_train, config.samples_per_class, config.seed)
     return image_grid([x_train[i] for i in samples], CLASS_NAMES, "Training images, chosen at random, by class")
@@ -70,6 +71,7 @@ def map_picture(run: Run, config: ReportConfig):
 
 
 def reconstructions_figure(run: Run, config: ReportConfig):
+    """Test images of each class above the autoencoder's reconstructions of them."""
     x_test, y_test = run.splits["test"]
     picks = per_class_sample(y_test, config.reconstructions_per_class, config.seed)
     rows, row_labels = [], []

@@ -44,6 +44,7 @@ class RunSettings:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "RunSettings":
+        """Every stage's settings, read from the params file's mapping ``params``."""
         def section(name: str) -> Section:
             if name not in params:
                 raise PipelineError(f"params.yaml: missing key '{name}'")
@@ -111,6 +112,7 @@ def _test_clusters(assignments_dir: Path, models_dir: Path, splits: Mapping, fea
 
 def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
              assignments_dir: str, typicality_file: str, metrics_dir: str) -> Run:
+    """Everything the report shows of a finished run, read from the stages' outputs."""
     raw, models, metrics = Path(raw_dir), Path(models_dir), Path(metrics_dir)
     checksums = {name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in OFFICIAL_SHA256}
     splits = {split: load_split(prepared_dir, split) for split in ("train", "test")}

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..data.idx import N_PIXELS, SIDE
 from ..errors import PipelineError
-from ..files import write_zip
+from ..files import package_versions, warn_if_made_elsewhere, write_zip
 from ..params import Settings, setting
 from ..quiet_tensorflow import TF_THREADS, import_tensorflow
 from .views import ViewsConfig, view_consistent
@@ -49,6 +49,8 @@ LEARNING_RATE_SCHEDULES = ("constant", "cosine")
 
 @dataclass(frozen=True)
 class AutoencoderConfig(Settings):
+    """The autoencoder's architecture, from the train_autoencoder section."""
+
     architecture: str = setting("choice", options=ARCHITECTURES)
     latent_dim: int | None = setting("integer", minimum=1, optional=True)
     dense_units: Sequence[int] = setting("integers")
@@ -68,6 +70,8 @@ class AutoencoderConfig(Settings):
 
 @dataclass(frozen=True)
 class TrainingConfig(Settings):
+    """How the autoencoder is trained, from the train_autoencoder section."""
+
     epochs: int = setting("integer", minimum=1)
     batch_size: int = setting("integer", minimum=1)
     learning_rate: float = setting("number", minimum=0, exclusive=True)
@@ -190,7 +194,8 @@ def train_autoencoder(
 
 def save_model(model, path: str) -> None:
     """Save in ``.keras`` format without the save date or memory addresses, so equal
-    weights give equal bytes."""
+    weights give equal bytes; its ``metadata.json`` records the package versions that made
+    it (:func:`..files.package_versions`), which Keras ignores and the loaders compare."""
     with tempfile.TemporaryDirectory() as scratch:
         raw = f"{scratch}/model.keras"
         model.save(raw)
@@ -198,6 +203,7 @@ def save_model(model, path: str) -> None:
             entries = {info.filename: archive.read(info) for info in archive.infolist()}
     metadata = json.loads(entries["metadata.json"])
     metadata.pop("date_saved", None)
+    metadata["versions"] = package_versions()
     entries["metadata.json"] = json.dumps(metadata).encode()
     entries["config.json"] = json.dumps(_renumber_shared_objects(json.loads(entries["config.json"]))).encode()
     write_zip(path, entries)
@@ -216,11 +222,14 @@ def _renumber_shared_objects(config, ids: dict | None = None):
 
 
 def load_autoencoder(path: str):
-    """An autoencoder saved in ``.keras`` format."""
+    """An autoencoder saved in ``.keras`` format (warning if made under other versions)."""
     keras = _keras()
 
     try:
-        return keras.saving.load_model(path)
+        model = keras.saving.load_model(path)
+        with zipfile.ZipFile(path) as archive:
+            warn_if_made_elsewhere(path, json.loads(archive.read("metadata.json")).get("versions"))
+        return model
     except (OSError, ValueError) as error:
         raise PipelineError(f"{path}: cannot load the autoencoder ({error})") from error
 

@@ -50,6 +50,7 @@ class ClusteringLayerConfig(Settings):
 
     @property
     def enabled(self) -> bool:
+        """Whether the encoder is fine-tuned towards clusters at all (a weight above 0)."""
         return self.weight > 0
 
 

@@ -32,6 +32,7 @@ import numpy as np
 
 from ..data.idx import N_PIXELS
 from ..errors import PipelineError
+from ..files import warn_if_made_elsewhere
 
 INPUT_BITS = 24
 WEIGHT_BITS = 53 - INPUT_BITS
@@ -46,6 +47,7 @@ class IntegerKernel:
 
     @classmethod
     def of(cls, kernel: np.ndarray) -> "IntegerKernel":
+        """The integer kernel, with its per-column exponents, of a float kernel."""
         kernel = np.asarray(kernel, dtype=np.float64)
         # math.fsum is exactly rounded, so the exponents do not depend on a summation order.
         column_sums = np.array([math.fsum(column) for column in np.abs(kernel).T])
@@ -186,6 +188,7 @@ def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> t
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
             weights_file = io.BytesIO(archive.read("model.weights.h5"))
+            warn_if_made_elsewhere(path, json.loads(archive.read("metadata.json")).get("versions"))
         model_layers = config["config"]["layers"]
         sequential = next(layer for layer in model_layers if layer["name"] == part)
         before = [layer["class_name"] for layer in model_layers[:model_layers.index(sequential)]].count("Sequential")

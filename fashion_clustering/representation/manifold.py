@@ -150,6 +150,8 @@ def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EncodeConfig:
+    """The encode section: rows encoded at a time, and the UMAP settings if the manifold is UMAP."""
+
     batch_size: int
     umap: UmapConfig | None  # None: manifold "none", the codes themselves are clustered
 

@@ -30,6 +30,7 @@ class ViewsConfig(Settings):
 
     @property
     def enabled(self) -> bool:
+        """Whether the view-consistency term is trained at all (a weight above 0)."""
         return self.weight > 0
 
 

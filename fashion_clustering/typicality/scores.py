@@ -40,6 +40,7 @@ size or the CPU.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,7 @@ import numpy as np
 
 from ..data.idx import N_PIXELS, SIDE
 from ..errors import RUN_PIPELINE, PipelineError
-from ..files import load_arrays, save_arrays
+from ..files import load_arrays, package_versions, save_arrays, warn_if_made_elsewhere
 from ..fixed_order import row_sums
 from ..params import Settings, setting
 from ..representation.exact_decoder import ExactDecoder, exact_decode
@@ -58,8 +59,9 @@ RANKED = ("error", "relative_error", "turn_gain")
 LIMITS = ("smoothness", "off_centre")
 SCORES = RANKED + LIMITS
 # The calibration file's arrays beside one per score: the validation images' standings, and
-# the threshold the run flags with (read once, by the stage, and kept with what it calibrated).
-STANDINGS, THRESHOLD = "standings", "threshold"
+# the threshold the run flags with (read once, by the stage, and kept with what it calibrated),
+# and the package versions that made it.
+STANDINGS, THRESHOLD, VERSIONS = "standings", "threshold", "versions"
 
 
 @dataclass(frozen=True)
@@ -179,14 +181,17 @@ def atypical(typicalities: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def save_calibration(path: str | Path, calibration: Calibration) -> None:
+    """Write the calibration, with the package versions that made it (as JSON text)."""
     save_arrays(path, {**{name: calibration.scores[:, j] for j, name in enumerate(SCORES)},
-                       STANDINGS: calibration.standings, THRESHOLD: np.float64(calibration.threshold)})
+                       STANDINGS: calibration.standings, THRESHOLD: np.float64(calibration.threshold),
+                       VERSIONS: np.array(json.dumps(package_versions()))})
 
 
 def load_calibration(path: str | Path) -> Calibration:
     """What :func:`save_calibration` wrote; a missing file says how to make it."""
     if not Path(path).is_file():
         raise PipelineError(f"{path}: not found; {RUN_PIPELINE}")
-    arrays = load_arrays(path, (*SCORES, STANDINGS, THRESHOLD))
+    arrays = load_arrays(path, (*SCORES, STANDINGS, THRESHOLD, VERSIONS))
+    warn_if_made_elsewhere(path, json.loads(str(arrays[VERSIONS])))
     return Calibration(np.stack([arrays[name] for name in SCORES], axis=1), arrays[STANDINGS],
                        float(arrays[THRESHOLD]))

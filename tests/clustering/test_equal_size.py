@@ -49,8 +49,8 @@ def test_equal_size_mixture_recovers_blobs_a_free_one_does_not(blobs, covariance
 
 def test_equal_size_kmeans_recovers_blobs_a_free_one_does_not(blobs):
     x, y = blobs
-    assert cluster_accuracy(y, fit_kmeans(x, replace(KMEANS, cluster_sizes="free")).labels_) < 0.6
-    equal = fit_kmeans(x, KMEANS)
+    assert cluster_accuracy(y, fit_kmeans(x, replace(KMEANS, cluster_sizes="free"))[-1].labels_) < 0.6
+    equal = fit_kmeans(x, KMEANS)[-1]
     assert cluster_accuracy(y, equal.labels_) >= 0.98
     np.testing.assert_array_equal(equal.predict(x), equal.labels_)
     assert np.abs(np.bincount(equal.labels_) - 200).max() <= 2
@@ -72,7 +72,7 @@ def test_standardized_kmeans_scales_on_the_training_rows():
 
 def test_fitted_weights_give_equal_training_mass(blobs):
     x, _ = blobs
-    model = fit_gmm(x, GMM)
+    model = fit_gmm(x, GMM)[-1]
     mass = model.predict_proba(x).sum(axis=0) / len(x) * GMM.n_components
     assert np.abs(mass - 1).max() <= GMM.size_tol
     assert np.ptp(model.weights_) > 0.1  # the weights themselves are far from equal
@@ -85,7 +85,8 @@ def test_weights_balance_steep_and_empty_components():
     log_prob = 300 * rng.normal(size=(900, 4))
     log_prob[:, 3] -= 2000  # every row prefers another component by far
     for start in (np.zeros(4), np.log([0.97, 0.01, 0.01, 0.01])):
-        weights = equal_mass_log_weights(log_prob, start, tol=1e-6, max_iter=200)
+        weights, gap = equal_mass_log_weights(log_prob, start, tol=1e-6, max_iter=200)
+        assert gap <= 1e-6
         scores = log_prob + weights
         resp = np.exp(scores - scores.max(axis=1, keepdims=True))
         resp /= resp.sum(axis=1, keepdims=True)

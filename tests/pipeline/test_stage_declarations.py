@@ -58,9 +58,9 @@ def package_imports(path: Path) -> set[str]:
 
 
 def code_closure(script: str) -> set[str]:
-    """The script, and every package file it runs: its imports, theirs, and the
-    ``__init__.py`` of each package on the way."""
-    found, todo = set(), [script]
+    """The script, and every package file it runs: ``stages/__init__.py`` (``python -m``
+    runs it first), their imports, theirs, and the ``__init__.py`` of each package on the way."""
+    found, todo = set(), [script, "stages/__init__.py"]
     while todo:
         path = todo.pop()
         if path not in found:
@@ -73,6 +73,7 @@ def code_closure(script: str) -> set[str]:
 def test_stage_lists_exactly_the_code_it_runs(name):
     stage = STAGES[name]
     listed = {dep for dep in stage["deps"] if dep.startswith(("stages/", f"{PACKAGE}/"))}
+    assert "requirements.lock" in stage["deps"], f"{name}: the pinned packages compute its outputs too"
     expected = code_closure(stage_command(stage)[0])
     assert not expected - listed, f"{name}: add to its deps in dvc.yaml: {sorted(expected - listed)}"
     assert not listed - expected, f"{name}: not code it runs: {sorted(listed - expected)}"

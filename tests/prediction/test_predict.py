@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
 from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.errors import PipelineError
-from fashion_clustering.files import write_pickle
+from fashion_clustering.files import read_pickle, write_pickle
 from fashion_clustering.typicality.outliers import flat_fills, moved
 from fashion_clustering.typicality.scores import SCORES, calibrate, save_calibration, typicality_scores
 from fashion_clustering.prediction import cli
@@ -84,13 +84,11 @@ def run_cli(root, monkeypatch, capsys, *args):
 
 def expected_clusters(root, encoder, manifold, images: np.ndarray) -> dict[str, list[int]]:
     """What the pipeline's path gives ``images`` encoded all together."""
-    import pickle
-
     x = images.reshape(len(images), 784) / np.float32(255)
     features = embed_codes(manifold, exact_encode(encoder, x, BATCH))
     result = {}
     for method in ("baseline_kmeans", "ae_kmeans", "ae_gmm"):
-        model = pickle.loads((root / "data" / "models" / f"{method}.pkl").read_bytes())
+        model = read_pickle(root / "data" / "models" / f"{method}.pkl", "made above")
         result[method] = model.predict(x if method == "baseline_kmeans" else features).tolist()
     return result
 
