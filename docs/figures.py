@@ -381,8 +381,9 @@ def unannounced_stale_figures(root: Path = ROOT) -> list[str]:
                 if any(name in said[b][0] and said[b][1] for b in said if number in b):
                     continue  # a table's note, in the paragraph beside it
                 stale = stale_of(name)
-                problems.append(f"{page}:{number}: a figure of bench.{name} read from stages measured before "
-                                f"today's code or params ({'; '.join(f'{s}: {stale[s]}' for s in sorted(stages))}); "
+                first = sorted(stages)[0]
+                problems.append(f"{page}:{number}: a figure of bench.{name} read from {', '.join(sorted(stages))}, "
+                                f"measured before today's code or params ({first}: {stale[first]}); "
                                 f"say so beside it: <!--stale {name}--> and \"measured at <commit>\"")
             for name in sorted(names_said):
                 if not any(name in needed.get(b, {}) for b in said

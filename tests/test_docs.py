@@ -151,6 +151,57 @@ def test_a_changed_result_fails_naming_page_and_line(tmp_path):
         figures.render_all(tmp_path)
 
 
+def test_pages_say_which_benchmark_figures_are_stale():
+    problems = figures.unannounced_stale_figures()
+    assert not problems, "\n".join(problems)
+
+
+def stale_project(root: Path, lock_md5: str, lock_seed: int, page: str) -> None:
+    """A project of two stages, `train` and `score` (which reads train's model), a benchmark of
+    one run that recorded train's code `aaa` and seed 0, and `page` as its README."""
+    (root / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
+    (root / "docs").mkdir(exist_ok=True)
+    lock = {"schema": "2.0", "stages": {
+        "train": {"deps": [{"path": "train.py", "md5": lock_md5}], "params": {"params.yaml": {"train": {"seed": lock_seed}}},
+                  "outs": [{"path": "model", "md5": "m1"}]},
+        "evaluate": {"deps": [{"path": "evaluate.py", "md5": "bbb"}, {"path": "model", "md5": "m1"}],
+                     "outs": [{"path": "scores.json", "md5": "s1"}]}}}
+    (root / "dvc.lock").write_text(json.dumps(lock))
+    (root / "params.yaml").write_text(f"train:\n  seed: {lock_seed}\n")
+    stage = lambda deps, seconds: {"seconds": seconds, "peak_mib": 100, "ran": True, "deps": deps, "params": {}}
+    run = {"seed": 0, "variant": "default", "overrides": {}, "params": {"train": {"seed": 0}},
+           "scores": {"acc": 0.7}, "outputs": {"model": "m1", "scores.json": "s1"},
+           "stages": {"train": stage({"train.py": "aaa"}, 60), "evaluate": stage({"evaluate.py": "bbb"}, 6)}}
+    (root / "benchmarks" / "results" / "run.json").write_text(json.dumps({"variants": {}, "seeds": [0], "runs": [run]}))
+    (root / "README.md").write_text(page)
+
+
+def test_a_stale_benchmark_fails_unless_the_page_says_so(tmp_path):
+    times = "Training takes <!--fig .0f bench.run.runs[0].stages.train.seconds-->60<!--/fig--> s.\n"
+    scores = "\nACC <!--fig .1f bench.run.runs[0].scores.acc-->0.7<!--/fig-->.\n"
+    evaluate = "\nScoring takes <!--fig .0f bench.run.runs[0].stages.evaluate.seconds-->6<!--/fig--> s.\n"
+    stale_project(tmp_path, "aaa", 0, times + scores + evaluate)
+    assert figures.unannounced_stale_figures(tmp_path) == []  # measured at today's code and params
+
+    stale_project(tmp_path, "ccc", 0, times + scores + evaluate)  # train.py changed since
+    problems = figures.unannounced_stale_figures(tmp_path)
+    assert [p.split(":")[:2] for p in problems] == [["README.md", "1"], ["README.md", "3"]]  # not evaluate's time
+    assert "train: its code differs from dvc.lock's: train.py" in problems[0]
+    assert "<!--stale run-->" in problems[0]
+    stale_project(tmp_path, "aaa", 1, times + scores + evaluate)  # a default changed since
+    assert "params train differ from params.yaml's" in figures.unannounced_stale_figures(tmp_path)[0]
+
+    said = ("Training took <!--fig .0f bench.run.runs[0].stages.train.seconds-->60<!--/fig--> s, "
+            "measured at `45fb119`, before train.py changed.<!--stale run-->\n")
+    stale_project(tmp_path, "ccc", 0, said + scores.replace(".\n", " (measured at 45fb119).<!--stale run-->\n"))
+    assert figures.unannounced_stale_figures(tmp_path) == []
+    stale_project(tmp_path, "ccc", 0, said.replace("<!--stale run-->", ""))  # the commit alone is not enough
+    assert len(figures.unannounced_stale_figures(tmp_path)) == 1
+    stale_project(tmp_path, "aaa", 0, said)  # rerun at today's code: the page must drop its note
+    assert [p.split(": ", 1)[1] for p in figures.unannounced_stale_figures(tmp_path)] == [
+        "says bench.run is stale, but no figure beside it reads a stage it measured before today's code or params"]
+
+
 def test_benchmark_pages_are_their_results():
     seeds = load(ROOT / "benchmarks" / "seeds.py")
     machines = load(ROOT / "benchmarks" / "compare_machines.py")
