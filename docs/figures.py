@@ -25,7 +25,7 @@ A benchmark of the pipeline (`benchmarks/seeds.py`'s results) is *stale* for a s
 stage's code or params, as the benchmark recorded them, are not today's (`dvc.lock`,
 `params.yaml`), or when the stage did not exist then (`stale_stages`). A figure read from such
 a stage (its times, or the scores of the stages before `evaluate`) must have, in its paragraph
-or table, `<!--stale NAME-->` and the commit it was measured at ("measured at `abc1234`")
+or table, `<!--stale NAME-->` and the commit it was measured at ("measured at `b36c349`")
 (`unannounced_stale_figures`, which `--check` also lists).
 """
 
@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIGURE = re.compile(r"<!--fig (\S+) (.+?)-->(.*?)<!--/fig-->")
 DEFINITIONS = re.compile(r"<!--figures (.+?)-->")
 STALE = re.compile(r"<!--stale (\w+)-->")
-MEASURED_AT = re.compile(r"measured at (?:commit )?`?([0-9a-f]{7,40})\b")
+MEASURED_AT = re.compile(r"\bat (?:commit )?`([0-9a-f]{7,40})`")  # "measured at `b36c349`"
 # The keys of a benchmark run of seeds.py that set a seed (its runs set them all to the run's).
 SEED_KEYS = ("baseline_kmeans.seed", "train_autoencoder.seed", "encode.umap.seed",
              "cluster_kmeans.seed", "cluster_gmm.seed")

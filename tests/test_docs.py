@@ -193,7 +193,7 @@ def test_a_stale_benchmark_fails_unless_the_page_says_so(tmp_path):
 
     said = ("Training took <!--fig .0f bench.run.runs[0].stages.train.seconds-->60<!--/fig--> s, "
             "measured at `45fb119`, before train.py changed.<!--stale run-->\n")
-    stale_project(tmp_path, "ccc", 0, said + scores.replace(".\n", " (measured at 45fb119).<!--stale run-->\n"))
+    stale_project(tmp_path, "ccc", 0, said + scores.replace(".\n", " (at commit `45fb119`).<!--stale run-->\n"))
     assert figures.unannounced_stale_figures(tmp_path) == []
     stale_project(tmp_path, "ccc", 0, said.replace("<!--stale run-->", ""))  # the commit alone is not enough
     assert len(figures.unannounced_stale_figures(tmp_path)) == 1
