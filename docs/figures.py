@@ -364,7 +364,8 @@ def unannounced_stale_figures(root: Path = ROOT) -> list[str]:
         said = {}  # block -> the benchmarks it says are stale
         for block in blocks(lines):
             joined = "\n".join(lines[n - 1] for n in block)
-            said[block] = (set(STALE.findall(joined)), bool(MEASURED_AT.search(joined)))
+            notes = STALE.findall(re.sub(r"`[^`\n]*`", "", joined))  # not those quoted as code
+            said[block] = (set(notes), bool(MEASURED_AT.search(joined)))
         needed: dict[range, dict[str, tuple[int, set[str]]]] = {}  # block -> stale benchmark -> first line, stages
         for number, expression, keys in reads:
             for key in keys:
