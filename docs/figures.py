@@ -25,7 +25,8 @@ A benchmark of the pipeline (`benchmarks/seeds.py`'s results) is *stale* for a s
 stage's code or params, as the benchmark recorded them, are not today's (`dvc.lock`,
 `params.yaml`), or when the stage did not exist then (`stale_stages`). A figure read from such
 a stage (its times, or the scores of the stages before `evaluate`) must have, in its paragraph
-or table, `<!--stale NAME-->` and the commit it was measured at ("measured at `b36c349`")
+or table, `<!--stale NAME: STAGE STAGE-->` naming those stages, and the commit it was measured
+at ("measured at `b36c349`")
 (`unannounced_stale_figures`, which `--check` also lists).
 """
 
@@ -45,7 +46,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE = re.compile(r"<!--fig (\S+) (.+?)-->(.*?)<!--/fig-->")
 DEFINITIONS = re.compile(r"<!--figures (.+?)-->")
-STALE = re.compile(r"<!--stale (\w+)-->")
+STALE = re.compile(r"<!--stale (\w+):([\w ,]*)-->")
 MEASURED_AT = re.compile(r"\bat (?:commit )?`([0-9a-f]{7,40})`")  # "measured at `b36c349`"
 # The keys of a benchmark run of seeds.py that set a seed (its runs set them all to the run's).
 SEED_KEYS = ("baseline_kmeans.seed", "train_autoencoder.seed", "encode.umap.seed",
@@ -341,9 +342,10 @@ def blocks(lines: list[str]) -> list[range]:
 
 
 def unannounced_stale_figures(root: Path = ROOT) -> list[str]:
-    """Each figure read from what a benchmark measured before today's code or params, whose
-    paragraph does not say so (`<!--stale NAME-->` and "measured at <commit>"), and each such
-    statement beside no stale figure."""
+    """Each figure read from stages a benchmark measured before today's code or params whose
+    paragraph does not say so (`<!--stale NAME: STAGE STAGE-->`, naming every such stage, and
+    "measured at `<commit>`"), and each such note that names a stage which is today's, or that
+    sits beside no stale figure."""
     names = sources(root)
     lock, params = json.loads(json.dumps(names["lock"])), json.loads(json.dumps(names["params"]))
     cache: dict[str, dict[str, str] | None] = {}
@@ -355,43 +357,52 @@ def unannounced_stale_figures(root: Path = ROOT) -> list[str]:
             cache[name] = stale_stages(results, lock, params) if is_pipeline_benchmark(results) else None
         return cache[name]
 
-    problems = []
+    problems: dict[tuple, str] = {}
     for path in pages(root):
         text = path.read_text(encoding="utf-8")
         page, reads = str(path.relative_to(root)), []
         render_page(text, names, page, reads)
         lines = text.split("\n")
-        said = {}  # block -> the benchmarks it says are stale
+        notes, commits = {}, {}  # block -> {benchmark: the stages it says are stale}; block -> names a commit
         for block in blocks(lines):
             joined = "\n".join(lines[n - 1] for n in block)
-            notes = STALE.findall(re.sub(r"`[^`\n]*`", "", joined))  # not those quoted as code
-            said[block] = (set(notes), bool(MEASURED_AT.search(joined)))
-        needed: dict[range, dict[str, tuple[int, set[str]]]] = {}  # block -> stale benchmark -> first line, stages
+            notes[block] = {}
+            for name, listed in STALE.findall(re.sub(r"`[^`\n]*`", "", joined)):  # not notes quoted as code
+                notes[block].setdefault(name, set()).update(filter(None, re.split(r"[\s,]+", listed)))
+            commits[block] = bool(MEASURED_AT.search(joined))
+        needed = set()  # (block, benchmark, stage) that a figure in the block reads stale
         for number, expression, keys in reads:
+            hits: dict[str, set[str]] = {}
             for key in keys:
                 match = re.match(r"benchmarks/results/(\w+)\.json", key)
-                stale = stale_of(match.group(1)) if match else None
-                hit = set(stale or ()) & stages_read(key, lock)
-                for block in (b for b in said if number in b and hit):
-                    first, stages = needed.setdefault(block, {}).setdefault(match.group(1), (number, set()))
-                    stages |= hit
-        for block, (names_said, commit_said) in said.items():
-            for name, (number, stages) in needed.get(block, {}).items():
-                if name in names_said and commit_said:
+                hit = set(stale_of(match.group(1)) or ()) & stages_read(key, lock) if match else set()
+                if hit:
+                    hits.setdefault(match.group(1), set()).update(hit)
+            for name, stages in hits.items():
+                around = [b for b in notes if number in b]
+                needed |= {(b, name, stage) for b in around for stage in stages}
+                if any(stages <= notes[b].get(name, set()) and commits[b] for b in around):
                     continue
-                if any(name in said[b][0] and said[b][1] for b in said if number in b):
-                    continue  # a table's note, in the paragraph beside it
                 stale = stale_of(name)
-                first = sorted(stages)[0]
-                problems.append(f"{page}:{number}: a figure of bench.{name} read from {', '.join(sorted(stages))}, "
-                                f"measured before today's code or params ({first}: {stale[first]}); "
-                                f"say so beside it: <!--stale {name}--> and \"measured at <commit>\"")
-            for name in sorted(names_said):
-                if not any(name in needed.get(b, {}) for b in said
-                           if b.start <= block.start < b.stop or block.start <= b.start < block.stop):
-                    problems.append(f"{page}:{block.start}: says bench.{name} is stale, but no figure beside "
-                                    "it reads a stage it measured before today's code or params")
-    return list(dict.fromkeys(problems))
+                missing = sorted(stages - set().union(*(notes[b].get(name, set()) for b in around))) or sorted(stages)
+                first = min(missing, key=lambda stage: (not stale[stage].startswith("it is not"), stage))
+                problems.setdefault((page, tuple(around), name, tuple(missing)), (
+                    f"{page}:{number}: a figure of bench.{name} read from {', '.join(missing)}, measured before "
+                    f"today's code or params ({first}: {stale[first]}); say so beside it: "
+                    f"<!--stale {name}: {' '.join(sorted(stages))}--> and \"measured at `<commit>`\""))
+        for block, said in notes.items():
+            for name, listed in said.items():
+                today = sorted(listed - set(stale_of(name) or ()))
+                if today:
+                    problems[(page, block, name, "today")] = (
+                        f"{page}:{block.start}: says bench.{name}'s {', '.join(today)} stale, but it measured "
+                        "today's code and params there: drop them from the note")
+                elif not any((b, name, stage) in needed for b in notes for stage in listed
+                             if b.start <= block.start < b.stop or block.start <= b.start < block.stop):
+                    problems[(page, block, name, "none")] = (
+                        f"{page}:{block.start}: says bench.{name} is stale, but no figure beside it reads a "
+                        "stage it measured before today's code or params")
+    return list(dict.fromkeys(problems.values()))
 
 
 def main() -> None:

@@ -164,7 +164,7 @@ def test_pages_say_which_benchmark_figures_are_stale():
     assert not problems, "\n".join(problems)
 
 
-def stale_project(root: Path, lock_md5: str, lock_seed: int, page: str) -> None:
+def stale_project(root: Path, lock_md5: str, lock_seed: int, page: str, evaluate_md5: str = "bbb") -> None:
     """A project of two stages, `train` and `score` (which reads train's model), a benchmark of
     one run that recorded train's code `aaa` and seed 0, and `page` as its README."""
     (root / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
@@ -172,7 +172,7 @@ def stale_project(root: Path, lock_md5: str, lock_seed: int, page: str) -> None:
     lock = {"schema": "2.0", "stages": {
         "train": {"deps": [{"path": "train.py", "md5": lock_md5}], "params": {"params.yaml": {"train": {"seed": lock_seed}}},
                   "outs": [{"path": "model", "md5": "m1"}]},
-        "evaluate": {"deps": [{"path": "evaluate.py", "md5": "bbb"}, {"path": "model", "md5": "m1"}],
+        "evaluate": {"deps": [{"path": "evaluate.py", "md5": evaluate_md5}, {"path": "model", "md5": "m1"}],
                      "outs": [{"path": "scores.json", "md5": "s1"}]}}}
     (root / "dvc.lock").write_text(json.dumps(lock))
     (root / "params.yaml").write_text(f"train:\n  seed: {lock_seed}\n")
@@ -195,19 +195,30 @@ def test_a_stale_benchmark_fails_unless_the_page_says_so(tmp_path):
     problems = figures.unannounced_stale_figures(tmp_path)
     assert [p.split(":")[:2] for p in problems] == [["README.md", "1"], ["README.md", "3"]]  # not evaluate's time
     assert "train: its code differs from dvc.lock's: train.py" in problems[0]
-    assert "<!--stale run-->" in problems[0]
+    assert "<!--stale run: train-->" in problems[0]
     stale_project(tmp_path, "aaa", 1, times + scores + evaluate)  # a default changed since
     assert "params train differ from params.yaml's" in figures.unannounced_stale_figures(tmp_path)[0]
 
     said = ("Training took <!--fig .0f bench.run.runs[0].stages.train.seconds-->60<!--/fig--> s, "
-            "measured at `45fb119`, before train.py changed.<!--stale run-->\n")
-    stale_project(tmp_path, "ccc", 0, said + scores.replace(".\n", " (at commit `45fb119`).<!--stale run-->\n"))
+            "measured at `45fb119`, before train.py changed.<!--stale run: train-->\n")
+    stale_project(tmp_path, "ccc", 0, said + scores.replace(".\n", " (at commit `45fb119`).<!--stale run: train-->\n"))
     assert figures.unannounced_stale_figures(tmp_path) == []
-    stale_project(tmp_path, "ccc", 0, said.replace("<!--stale run-->", ""))  # the commit alone is not enough
+    stale_project(tmp_path, "ccc", 0, said.replace("<!--stale run: train-->", ""))  # the commit alone is not enough
     assert len(figures.unannounced_stale_figures(tmp_path)) == 1
+    stale_project(tmp_path, "ccc", 0, said.replace("`45fb119`", "45fb119"))  # nor the note without the commit
+    assert len(figures.unannounced_stale_figures(tmp_path)) == 1
+    noted_scores = scores.replace(".\n", " (at commit `45fb119`).<!--stale run: train-->\n")
+    stale_project(tmp_path, "ccc", 0, said + noted_scores, evaluate_md5="ddd")  # evaluate.py changed later
+    [problem] = figures.unannounced_stale_figures(tmp_path)
+    assert problem.startswith("README.md:3: a figure of bench.run read from evaluate, measured before")
+    stale_project(tmp_path, "ccc", 1, said)  # a default changed too: the note still names only the code
+    assert figures.unannounced_stale_figures(tmp_path) == []  # train: its params and code, one stage
+    stale_project(tmp_path, "aaa", 0, said.replace("run: train", "run: train evaluate"))
+    [problem] = figures.unannounced_stale_figures(tmp_path)
+    assert "says bench.run's evaluate, train stale, but it measured today's code and params" in problem
     stale_project(tmp_path, "aaa", 0, said)  # rerun at today's code: the page must drop its note
     assert [p.split(": ", 1)[1] for p in figures.unannounced_stale_figures(tmp_path)] == [
-        "says bench.run is stale, but no figure beside it reads a stage it measured before today's code or params"]
+        "says bench.run's train stale, but it measured today's code and params there: drop them from the note"]
 
 
 def test_benchmark_pages_are_their_results():
