@@ -4,7 +4,8 @@ For each seed, every variant runs the whole `dvc repro`, stage by stage, in one 
 copy of the project. Variants that share a stage's params reuse it from DVC's run cache, so
 an ablation of, say, the clusterer does not retrain the autoencoder. Written:
 ``benchmarks/results/<name>.json`` (every run, plus mean ± std of ACC/NMI/ARI per method
-and split, and wall time / peak memory per stage) and ``<name>.md`` (the tables). With
+and split, and wall time / peak memory per stage, with each stage's code hashes and params
+from the run's dvc.lock, and the commit measured) and ``<name>.md`` (the tables). With
 ``--all-images``, the named variants are also scored as the papers score: all 70k images
 clustered together. Every run records its full effective params.
 
@@ -106,6 +107,25 @@ def output_hashes(project: Path) -> dict[str, str]:
     return {out["path"]: out["md5"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
 
 
+def stage_code(project: Path) -> dict[str, dict[str, object]]:
+    """Per stage, from the run's dvc.lock: the MD5 of each file it reads that no stage writes
+    (its code) and its params, so that a page quoting the run can tell when today's differ
+    (docs/figures.py's `stale_stages`)."""
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    written = {out["path"] for stage in lock["stages"].values() for out in stage.get("outs", [])}
+    return {name: {"deps": {dep["path"]: dep["md5"] for dep in stage.get("deps", []) if dep["path"] not in written},
+                   "params": stage.get("params", {}).get("params.yaml", {})}
+            for name, stage in lock["stages"].items()}
+
+
+def commit() -> str:
+    """The commit of the code measured; `+modified` when the work tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    modified = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                              capture_output=True, text=True).stdout.strip()
+    return (head or "unknown") + ("+modified" if modified else "")
+
+
 def summary(values: list[float]) -> dict[str, float]:
     return {"mean": statistics.fmean(values),
             "std": statistics.stdev(values) if len(values) > 1 else 0.0}
@@ -156,9 +176,11 @@ def main() -> None:
                 (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
                 print(f"== seed {seed}, variant {variant} ==", file=sys.stderr, flush=True)
                 stage_runs = {stage: run_stage(project, stage, env) for stage in stages}
+                for stage, code in stage_code(project).items():
+                    stage_runs[stage].update(code)
                 scores = json.loads((project / "metrics/evaluate.json").read_text())
                 runs.append({"seed": seed, "variant": variant, "overrides": overrides,
-                             "params": params, "cpu": cpu, "kernel_variables": kernels,
+                             "params": params, "commit": commit(), "cpu": cpu, "kernel_variables": kernels,
                              "scores": scores, "stages": stage_runs,
                              "outputs": output_hashes(project)})
                 if variant in args.all_images:
@@ -230,6 +252,9 @@ def markdown(results: dict) -> str:
         lines += ["", "Measured on: " + "; ".join(
             f"{cpu['model']} ({', '.join(cpu['vector_extensions'])}), {cpu['cpus']} CPUs"
             for cpu in machines.values()) + "."]
+    commits = sorted({run["commit"] for run in results["runs"] if "commit" in run})
+    if commits:
+        lines += ["", "Measured at commit " + ", ".join(f"`{c}`" for c in commits) + "."]
     kernels = {json.dumps(run.get("kernel_variables", {}), sort_keys=True) for run in results["runs"]}
     if kernels != {"{}"}:
         lines += ["", "Kernel variables in the benchmark's environment (they choose which numeric kernels "

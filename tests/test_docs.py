@@ -92,21 +92,29 @@ def results_table() -> tuple[list[str], list[list[str]]]:
 
 
 def test_results_table_is_the_committed_benchmark():
-    scores = json.loads(BENCHMARK.read_text())["variants"]["default"]
+    """Each of our rows is its variant's (`default`, or the one named in the row, such as
+    `free_sizes`); every method has a row of the defaults; '–' where a variant has no 70k scores."""
+    variants = json.loads(BENCHMARK.read_text())["variants"]
     header, rows = results_table()
     found, wrong = set(), []
     for row in rows:
         method = next((m for m in METHODS if f"`{m}`" in row[0]), None)
         if method is None:
             continue  # a published figure, not ours
-        found.add(method)
+        variant = next((v for v in variants if v != "default" and f"`{v}`" in row[0]), "default")
+        if variant == "default":
+            found.add(method)
+        scores = variants[variant]
         for column, (protocol, metric) in COLUMNS.items():
-            source = scores["scores"][method]["test"] if protocol == "test" else scores["all_images"][method]
-            expected = f"{source[metric]['mean']:.3f} ± {source[metric]['std']:.3f}"
+            if protocol == "test":
+                source = scores["scores"][method]["test"]
+            else:
+                source = scores["all_images"][method] if scores["all_images"] else None
+            expected = f"{source[metric]['mean']:.3f} ± {source[metric]['std']:.3f}" if source else "–"
             cell = re.sub(r"<!--.*?-->", "", row[header.index(column)]).replace("*", "").strip()
             if cell != expected:
                 wrong.append(f"row {row[0]!r}, column {column!r}: README has {cell!r}, "
-                             f"{BENCHMARK.relative_to(ROOT)} gives {expected!r}")
+                             f"{BENCHMARK.relative_to(ROOT)} ({variant}) gives {expected!r}")
     assert found == set(METHODS), f"README results table lacks rows for {sorted(set(METHODS) - found)}"
     assert not wrong, "README results table differs from the benchmark:\n" + "\n".join(wrong)
 
@@ -151,6 +159,68 @@ def test_a_changed_result_fails_naming_page_and_line(tmp_path):
         figures.render_all(tmp_path)
 
 
+def test_pages_say_which_benchmark_figures_are_stale():
+    problems = figures.unannounced_stale_figures()
+    assert not problems, "\n".join(problems)
+
+
+def stale_project(root: Path, lock_md5: str, lock_seed: int, page: str, evaluate_md5: str = "bbb") -> None:
+    """A project of two stages, `train` and `score` (which reads train's model), a benchmark of
+    one run that recorded train's code `aaa` and seed 0, and `page` as its README."""
+    (root / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
+    (root / "docs").mkdir(exist_ok=True)
+    lock = {"schema": "2.0", "stages": {
+        "train": {"deps": [{"path": "train.py", "md5": lock_md5}], "params": {"params.yaml": {"train": {"seed": lock_seed}}},
+                  "outs": [{"path": "model", "md5": "m1"}]},
+        "evaluate": {"deps": [{"path": "evaluate.py", "md5": evaluate_md5}, {"path": "model", "md5": "m1"}],
+                     "outs": [{"path": "scores.json", "md5": "s1"}]}}}
+    (root / "dvc.lock").write_text(json.dumps(lock))
+    (root / "params.yaml").write_text(f"train:\n  seed: {lock_seed}\n")
+    stage = lambda deps, seconds: {"seconds": seconds, "peak_mib": 100, "ran": True, "deps": deps, "params": {}}
+    run = {"seed": 0, "variant": "default", "overrides": {}, "params": {"train": {"seed": 0}},
+           "scores": {"acc": 0.7}, "outputs": {"model": "m1", "scores.json": "s1"},
+           "stages": {"train": stage({"train.py": "aaa"}, 60), "evaluate": stage({"evaluate.py": "bbb"}, 6)}}
+    (root / "benchmarks" / "results" / "run.json").write_text(json.dumps({"variants": {}, "seeds": [0], "runs": [run]}))
+    (root / "README.md").write_text(page)
+
+
+def test_a_stale_benchmark_fails_unless_the_page_says_so(tmp_path):
+    times = "Training takes <!--fig .0f bench.run.runs[0].stages.train.seconds-->60<!--/fig--> s.\n"
+    scores = "\nACC <!--fig .1f bench.run.runs[0].scores.acc-->0.7<!--/fig-->.\n"
+    evaluate = "\nScoring takes <!--fig .0f bench.run.runs[0].stages.evaluate.seconds-->6<!--/fig--> s.\n"
+    stale_project(tmp_path, "aaa", 0, times + scores + evaluate)
+    assert figures.unannounced_stale_figures(tmp_path) == []  # measured at today's code and params
+
+    stale_project(tmp_path, "ccc", 0, times + scores + evaluate)  # train.py changed since
+    problems = figures.unannounced_stale_figures(tmp_path)
+    assert [p.split(":")[:2] for p in problems] == [["README.md", "1"], ["README.md", "3"]]  # not evaluate's time
+    assert "train: its code differs from dvc.lock's: train.py" in problems[0]
+    assert "<!--stale run: train-->" in problems[0]
+    stale_project(tmp_path, "aaa", 1, times + scores + evaluate)  # a default changed since
+    assert "params train differ from params.yaml's" in figures.unannounced_stale_figures(tmp_path)[0]
+
+    said = ("Training took <!--fig .0f bench.run.runs[0].stages.train.seconds-->60<!--/fig--> s, "
+            "measured at `45fb119`, before train.py changed.<!--stale run: train-->\n")
+    stale_project(tmp_path, "ccc", 0, said + scores.replace(".\n", " (at commit `45fb119`).<!--stale run: train-->\n"))
+    assert figures.unannounced_stale_figures(tmp_path) == []
+    stale_project(tmp_path, "ccc", 0, said.replace("<!--stale run: train-->", ""))  # the commit alone is not enough
+    assert len(figures.unannounced_stale_figures(tmp_path)) == 1
+    stale_project(tmp_path, "ccc", 0, said.replace("`45fb119`", "45fb119"))  # nor the note without the commit
+    assert len(figures.unannounced_stale_figures(tmp_path)) == 1
+    noted_scores = scores.replace(".\n", " (at commit `45fb119`).<!--stale run: train-->\n")
+    stale_project(tmp_path, "ccc", 0, said + noted_scores, evaluate_md5="ddd")  # evaluate.py changed later
+    [problem] = figures.unannounced_stale_figures(tmp_path)
+    assert problem.startswith("README.md:3: a figure of bench.run read from evaluate, measured before")
+    stale_project(tmp_path, "ccc", 1, said)  # a default changed too: the note still names only the code
+    assert figures.unannounced_stale_figures(tmp_path) == []  # train: its params and code, one stage
+    stale_project(tmp_path, "aaa", 0, said.replace("run: train", "run: train evaluate"))
+    [problem] = figures.unannounced_stale_figures(tmp_path)
+    assert "says bench.run's evaluate, train stale, but it measured today's code and params" in problem
+    stale_project(tmp_path, "aaa", 0, said)  # rerun at today's code: the page must drop its note
+    assert [p.split(": ", 1)[1] for p in figures.unannounced_stale_figures(tmp_path)] == [
+        "says bench.run's train stale, but it measured today's code and params there: drop them from the note"]
+
+
 def test_benchmark_pages_are_their_results():
     seeds = load(ROOT / "benchmarks" / "seeds.py")
     machines = load(ROOT / "benchmarks" / "compare_machines.py")
@@ -163,22 +233,45 @@ def test_benchmark_pages_are_their_results():
     assert not stale, f"benchmark pages differ from their JSON (run `make docs`): {stale}"
 
 
-# A measured number in prose: a decimal, or a count with a unit of time, memory or share.
-MEASURED = re.compile(r"\b\d+\.\d+\b|\b\d[\d,]* ?(?:s|MiB|GiB|min|minutes|%)(?!\w)")
+# A measured number in prose: a decimal; a count with a unit of time, memory, size or share;
+# a ratio ("15 times"); a count of pixels; a power of ten (1e-6, 10^6, 10⁶, ×10).
+MEASURED = re.compile(
+    r"\b\d+(?:\.\d+)?[eE][-+]?\d+\b|\b10 ?\^ ?[-−]?\d+|\b10[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+|× ?10\b"
+    r"|\b\d[\d,]*(?:\.\d+)? ?(?:s|ms|µs|h|hours?|min|minutes|seconds?|%|[kKMGT]i?B|bytes?)(?!\w)"
+    r"|\b\d[\d,]*(?:\.\d+)? ?(?:times|x|×)(?![\w\d])"
+    r"|\b\d[\d,]* ?(?:px|pixels?)\b"
+    r"|\b\d+\.\d+\b")
 NOT_MEASURED = [figures.FIGURE, CODE_SPAN, re.compile(r"\]\([^)]*\)"),  # figures, code, link targets
                 re.compile(r"(?:arXiv:|Python )[\d.]+(?:(?:–|, | or )[\d.]+)*")]  # identifiers, versions
+
+
+def unchecked(line: str) -> list[str]:
+    """The measured numbers of a line of prose outside figures' markers (none on a quoted line)."""
+    if "<!--quoted-->" in line:
+        return []
+    for pattern in NOT_MEASURED:
+        line = pattern.sub("", line)
+    return [m.group(0) for m in MEASURED.finditer(line)]
 
 
 def test_prose_has_no_unchecked_figure():
     """README and docs/ state no measured number outside a figure's marker, except on lines
     that say they quote a publication (`<!--quoted-->`)."""
-    unchecked = []
+    found = []
     for page in PAGES:
         for number, line in enumerate(page.read_text(encoding="utf-8").split("\n"), 1):
-            if "<!--quoted-->" in line:
-                continue
-            for pattern in NOT_MEASURED:
-                line = pattern.sub("", line)
-            unchecked += [f"{page.relative_to(ROOT)}:{number}: {m.group(0)!r}" for m in MEASURED.finditer(line)]
-    assert not unchecked, ("measured numbers with no source (put them in a <!--fig--> marker, "
-                           "see docs/tests.md):\n" + "\n".join(unchecked))
+            found += [f"{page.relative_to(ROOT)}:{number}: {figure!r}" for figure in unchecked(line)]
+    assert not found, ("measured numbers with no source (put them in a <!--fig--> marker, "
+                       "see docs/tests.md):\n" + "\n".join(found))
+
+
+@pytest.mark.parametrize("figure", [
+    "0.717", "6 minutes", "45 min", "122 s", "1,618 MiB", "1.9 GiB", "93 %", "16 MB", "16.5 MB",
+    "512 KB", "2 GB", "300 bytes", "15 times", "3×", "2 pixels", "28 px", "1e-6", "2.5E+3", "10^6",
+    "10⁻⁶", "× 10"])
+def test_each_measured_form_is_caught(figure):
+    line = f"The page weighs {figure} here."
+    assert unchecked(line) == [figure]
+    assert unchecked(f"The page weighs <!--fig s bench.x.y-->{figure}<!--/fig--> here.") == []
+    assert unchecked(f"The paper reports {figure} here. <!--quoted-->") == []
+    assert unchecked(f"The page weighs `{figure}` here.") == []  # code: a setting or a command
