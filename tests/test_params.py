@@ -267,7 +267,8 @@ AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 3
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
                "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": None}
-PREPROCESS = {"val_fraction": 0.25, "seed": 2, "max_train_images": None, "max_test_images": 30}
+PREPROCESS = {"val_fraction": 0.25, "test_fraction": 0.1, "seed": 2, "max_train_images": None,
+              "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
          "base_url": "https://example.org/fashion", "timeout_seconds": 5}
 UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "manhattan",
@@ -319,7 +320,7 @@ def test_umap_config():
 
 def test_preprocess_and_fetch_config():
     assert PreprocessConfig.from_params(Section(PREPROCESS, "preprocess")) == PreprocessConfig(
-        val_fraction=0.25, seed=2, max_train_images=None, max_test_images=30)
+        val_fraction=0.25, test_fraction=0.1, seed=2, max_train_images=None, max_test_images=30)
     assert FetchConfig.from_params(Section({**FETCH, "source_dir": "/data"}, "fetch")) == FetchConfig(
         source_dirs=("/data", "/usr/share/datasets/fashion-mnist"),
         base_url="https://example.org/fashion", timeout=5.0)

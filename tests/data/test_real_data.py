@@ -8,7 +8,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from fashion_clustering.data.dataset import class_counts, prepare
+from fashion_clustering.data.prepare import class_counts, prepare
 from fashion_clustering.data.fetch import OFFICIAL_SHA256, fetch_dataset
 from fashion_clustering.errors import PipelineError
 
@@ -28,7 +28,8 @@ def test_real_files_match_the_official_checksums_and_split_as_designed(real_data
     assert origin == {name: str(real_data / f"{name}.gz") for name in OFFICIAL_SHA256}
     assert {name: (raw / name).read_bytes() for name in OFFICIAL_SHA256} == decompressed
 
-    splits = prepare(raw, val_fraction=0.2, seed=0)
+    splits, description = prepare(raw, val_fraction=0.2, test_fraction=0.2, seed=0)
+    assert (description.name, description.image_shape) == ("Fashion-MNIST", (28, 28, 1))
     sizes = {name: len(y) for name, (_, y) in splits.items()}
     assert sizes == {"train": 48_000, "val": 12_000, "test": 10_000}
     for name, per_class in {"train": 4800, "val": 1200, "test": 1000}.items():
