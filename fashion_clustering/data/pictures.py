@@ -26,8 +26,11 @@ SOURCE = "fetch.source"  # the params of the source, named in errors
 # The smallest side of a picture: one row or one column of pixels has no shape to cluster.
 MIN_SIDE = 2
 GREY, COLOUR = 1, 3
-# Pillow's modes whose pixels are one grey value (with or without alpha).
+# Pillow's modes whose pixels are one grey value (with or without alpha); of them, those of 16
+# bits (a 16-bit PNG opens as one), which Pillow would clip to 8 bits rather than scale.
 GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+SIXTEEN_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
+EIGHT_BITS_PER_SIXTEEN = (2**16 - 1) / (2**8 - 1)  # full scale to full scale
 
 
 def picture_extensions() -> frozenset[str]:
@@ -163,6 +166,9 @@ def decode(path: Path, size: Sequence[int] | None) -> np.ndarray:
     with Image.open(path) as picture:
         picture.load()
         check_size(picture.height, picture.width, str(path))
+        if picture.mode in SIXTEEN_BIT_MODES:
+            scaled = np.rint(np.asarray(picture) / EIGHT_BITS_PER_SIXTEEN)
+            picture = Image.fromarray(scaled.clip(0, np.iinfo(np.uint8).max).astype(np.uint8))
         picture = picture.convert("L" if picture.mode in GREY_MODES else "RGB")
     if size is not None:
         picture = fit(picture, size)

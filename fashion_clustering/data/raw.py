@@ -43,10 +43,11 @@ def write_raw(out_dir: str | Path, images: SourceImages) -> None:
     """``data/raw`` in the layout of this module's docstring, all of it or nothing."""
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
-        write_json(tmp / SOURCE_FILE, {"name": images.name, "class_names": images.class_names and
-                                       list(images.class_names)})
+        labelled = images.class_names is not None
+        write_json(tmp / SOURCE_FILE, {"name": images.name,
+                                       "class_names": list(images.class_names) if labelled else None})
+        n_classes = len(images.class_names) if labelled else None
         for split, (x, y) in images.splits.items():
-            n_classes = None if images.class_names is None else len(images.class_names)
             save_arrays(tmp / f"{split}.npz", {"x": x} if y is None else {"x": x, "y": label_array(y, len(x), n_classes)})
 
 
@@ -59,7 +60,7 @@ def read_raw(raw_dir: str | Path) -> SourceImages:
                   for split, (images, labels) in RAW_FILES.items()}
         return SourceImages(FASHION_MNIST, CLASS_NAMES, {split: (x[..., None], y) for split, (x, y) in loaded.items()})
     source = read_json(raw / SOURCE_FILE, HOW_TO_MAKE)
-    class_names = source["class_names"] and tuple(source["class_names"])
+    class_names = None if source["class_names"] is None else tuple(source["class_names"])
     names = ("x",) if class_names is None else ("x", "y")
     splits = {}
     for split in SOURCE_SPLITS:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -70,9 +70,10 @@ class SourceConfig(Settings):
 
 def _numbered_classes(labels: list[np.ndarray], names: list[str] | None, source: str) -> tuple[str, ...]:
     """The class names: ``names`` if given, else the labels' numbers; every label must name one."""
-    largest = max(int(y.max()) for y in labels if y.size)
-    if min(int(y.min()) for y in labels if y.size) < 0:
+    values = np.concatenate(labels)
+    if values.size and values.min() < 0:
         raise PipelineError(f"{source}: negative labels; expected class numbers from 0")
+    largest = int(values.max()) if values.size else -1
     if names is None:
         return tuple(str(i) for i in range(largest + 1))
     if largest >= len(names):
@@ -82,12 +83,14 @@ def _numbered_classes(labels: list[np.ndarray], names: list[str] | None, source:
 
 
 def _finish(config: SourceConfig, default_name: str, splits: Mapping[str, tuple[np.ndarray, np.ndarray | None]],
-            class_names: tuple[str, ...] | None, name_of, skipped: tuple[str, ...] = ()) -> SourceImages:
-    """Every source's last step: one size, one number of channels, one name."""
-    sizes = {split: x.shape[1:3] for split, (x, _) in splits.items()}
+            class_names: tuple[str, ...] | None, name_of: Callable[[str, int], str],
+            skipped: tuple[str, ...] = ()) -> SourceImages:
+    """Every source's last step: one size, one number of channels, one name; ``name_of(split, i)``
+    names an image in errors."""
     for split, (x, _) in splits.items():
         if not len(x):
             raise PipelineError(f"{config.path}: no {split} images; expected at least one")
+    sizes = {split: x.shape[1:3] for split, (x, _) in splits.items()}
     if len(set(sizes.values())) > 1:
         raise PipelineError(f"{config.path}: the splits' images are {sizes}; set {SOURCE}.image_size: "
                             "[height, width] to fit them into one")
@@ -106,11 +109,11 @@ def read_folder(config: SourceConfig) -> SourceImages:
     decoded = {split: pictures.decode_all(listing.paths, config.image_size, config.skip_unreadable)
                for split, listing in listings.items()}
     class_names = None if listings["train"].classes is None else tuple(sorted(set(listings["train"].classes)))
+    index = {name: i for i, name in enumerate(class_names or ())}
     splits = {}
     for split, listing in listings.items():
         y = None
         if class_names is not None:
-            index = {name: i for i, name in enumerate(class_names)}
             kept = [listing.classes[i] for i in decoded[split].kept]
             strange = sorted(set(kept) - set(index))
             if strange:

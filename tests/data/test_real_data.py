@@ -1,4 +1,5 @@
-"""The real dataset: the official checksums and the split sizes the pipeline relies on, and\nits images read as PNG files."""
+"""The real dataset: the official checksums and the split sizes the pipeline relies on, and
+its images read as PNG files."""
 
 from __future__ import annotations
 

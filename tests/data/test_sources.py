@@ -118,6 +118,17 @@ def test_floats_in_an_npz_are_the_same_pictures(tmp_path, digits):
     assert described.class_names == tuple("abcdefghij")
 
 
+def test_sixteen_bit_pictures_are_scaled_to_eight_bits(tmp_path, digits):
+    images, labels = digits
+    eight = write_pictures(tmp_path / "eight", images[:200])
+    sixteen = tmp_path / "sixteen"
+    sixteen.mkdir()
+    for i, image in enumerate(images[:200]):
+        Image.fromarray(image.astype(np.uint16) * 257).save(sixteen / f"{i:05d}.png")
+    assert Image.open(sixteen / "00000.png").mode.startswith("I")
+    assert_same_splits(prepared(tmp_path, source("folder", eight))[0], prepared(tmp_path, source("folder", sixteen))[0])
+
+
 def test_flat_folder_has_no_labels_and_a_seeded_random_split(tmp_path, digits):
     images, _ = digits
     folder = write_pictures(tmp_path / "flat", images)
