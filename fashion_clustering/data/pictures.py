@@ -88,9 +88,11 @@ def list_folder(root: Path) -> dict[str, Listing]:
         else []
     listings = ({split: list_split(root / split, extensions) for split in splits} if splits
                 else {"train": list_split(root, extensions)})
-    if not listings["train"].paths:
-        raise PipelineError(f"{root}: no pictures; expected files Pillow opens "
-                            f"({', '.join(sorted(extensions)[:6])}, ...), directly or in one subfolder per class")
+    for split, listing in listings.items():
+        if not listing.paths:
+            folder = root / split if splits else root
+            raise PipelineError(f"{folder}: no pictures; expected files Pillow opens "
+                                f"({', '.join(sorted(extensions)[:6])}, ...), directly or in one subfolder per class")
     if len({listing.classes is None for listing in listings.values()}) > 1:
         raise PipelineError(f"{root}: train/ and test/ are laid out differently; expected both with "
                             "class subfolders or both without")

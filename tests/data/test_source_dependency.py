@@ -1,5 +1,6 @@
-"""The source is a DVC dependency of fetch (``${fetch.source.path}`` in dvc.yaml): a new
-picture makes fetch stale, whether the folder is untracked or tracked by ``dvc add``."""
+"""A tiny ``dvc repro`` of the data stages on a folder of pictures, and the source as a DVC
+dependency of fetch (``${fetch.source.path}`` in dvc.yaml): a new picture makes fetch stale,
+whether the folder is untracked or tracked by ``dvc add``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from conftest import PROJECT_ROOT
+from fashion_clustering.data.description import read_description
 from fashion_clustering.scratch import scratch_project
 
 pytestmark = pytest.mark.slow
@@ -40,8 +42,11 @@ def test_a_new_picture_makes_fetch_stale(tmp_path, tool_env, tracked):
         add_picture(project / "pictures", i, images)
     if tracked:
         dvc(project, tool_env, "add", "-q", "pictures")
-    dvc(project, tool_env, "repro", "-q", "fetch")
-    assert "up to date" in dvc(project, tool_env, "status", "fetch")
+    dvc(project, tool_env, "repro", "-q", "preprocess")
+    assert "up to date" in dvc(project, tool_env, "status", "preprocess")
+    described = read_description(project / "data/dataset.json")
+    assert (described.name, described.image_shape, described.class_names) == ("pictures", (8, 8, 1), None)
+    assert sum(described.counts.values()) == N_PICTURES
 
     add_picture(project / "pictures", N_PICTURES, images)
     status = yaml.safe_load(dvc(project, tool_env, "status", "--json"))

@@ -272,6 +272,14 @@ def test_empty_folder(tmp_path, stages):
     assert line.startswith(f"{tmp_path / 'empty'}: no pictures; expected files Pillow opens (")
 
 
+def test_empty_test_folder(tmp_path, digits, stages):
+    write_pictures(tmp_path / "split/train", digits[0][:10])
+    (tmp_path / "split/test").mkdir()
+    status, line = stages(kind="folder", path=str(tmp_path / "split"))
+    assert status == 1
+    assert line.startswith(f"{tmp_path / 'split/test'}: no pictures; expected files Pillow opens (")
+
+
 def test_folder_without_a_readable_picture(tmp_path, stages):
     for name in ("a.png", "b.jpg"):
         (tmp_path / "junk").mkdir(exist_ok=True)
