@@ -187,14 +187,42 @@ class Section:
             self._fail(key, "a non-empty string" + (" or null" if optional else ""), value)
         return value
 
-    def integers(self, key: str, minimum: int = 1) -> list[int]:
-        """A non-empty list of integers, each at least ``minimum``."""
+    def integers(self, key: str, minimum: int = 1, length: int | None = None,
+                 optional: bool = False) -> list[int] | None:
+        """A non-empty list of integers, each at least ``minimum``, of ``length`` if given;
+        ``None`` is accepted only if ``optional``."""
         value = self._raw(key)
+        if value is None and optional:
+            return None
         if not isinstance(value, list) or not value or any(
             isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in value
-        ):
-            self._fail(key, f"a non-empty list of integers >= {minimum}", value)
+        ) or (length is not None and len(value) != length):
+            size = "a non-empty list of" if length is None else f"a list of {length}"
+            self._fail(key, f"{size} integers >= {minimum}" + (" or null" if optional else ""), value)
         return list(value)
+
+    def names(self, key: str, optional: bool = False) -> list[str] | None:
+        """A non-empty list of distinct non-empty strings; ``None`` only if ``optional``."""
+        value = self._raw(key)
+        if value is None and optional:
+            return None
+        if not isinstance(value, list) or not value or len(set(map(str, value))) != len(value) or any(
+            not isinstance(v, str) or not v for v in value
+        ):
+            self._fail(key, "a non-empty list of distinct non-empty strings" + (" or null" if optional else ""),
+                       value)
+        return list(value)
+
+    def texts(self, key: str) -> dict[str, str]:
+        """A mapping of non-empty strings to non-empty strings (``{}`` or null: none)."""
+        value = self._raw(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or any(
+            not isinstance(k, str) or not k or not isinstance(v, str) or not v for k, v in value.items()
+        ):
+            self._fail(key, "a mapping of names to non-empty strings", value)
+        return dict(value)
 
     def url(self, key: str, schemes: Collection[str], optional: bool = False) -> str | None:
         """A well-formed URL with one of ``schemes``; ``None`` is accepted only if ``optional``."""

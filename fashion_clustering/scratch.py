@@ -12,9 +12,10 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # What the pipeline and `dvc plots` (the page .dvc/config names) need; data comes from the
-# fetch stage, results from running it.
-PROJECT_FILES = ("dvc.yaml", "params.yaml", "requirements.lock", "stages", "fashion_clustering", ".dvc/config",
-                 ".dvcignore", ".gitignore", "plots/offline_template.html")
+# fetch stage, results from running it (data/own_images: fetch.source.path by default).
+PROJECT_FILES = ("dvc.yaml", "params.yaml", "requirements.lock", "stages", "fashion_clustering",
+                 ".dvc/config", ".dvcignore", ".gitignore", "plots/offline_template.html",
+                 "data/own_images")
 
 
 def git_commit(project: Path, message: str) -> None:

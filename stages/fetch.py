@@ -1,14 +1,19 @@
-"""Stage fetch: the four official Fashion-MNIST files, decompressed and verified."""
+"""Stage fetch: the source's images in data/raw (Fashion-MNIST: its four official files,
+decompressed and verified), and the files left out as unreadable."""
 
-from fashion_clustering.data.fetch import FetchConfig, fetch_dataset
+from fashion_clustering.data.fetch import FetchConfig
+from fashion_clustering.data.sources import SourceConfig, fetch_source
+from fashion_clustering.files import write_json
 from fashion_clustering.params import Section
 from fashion_clustering.stage import run_stage
 
 
-def main(out_dir: str) -> None:
+def main(out_dir: str, metrics_file: str) -> None:
     with Section.load("fetch") as section:
-        config = FetchConfig.from_params(section)
-    fetch_dataset(out_dir, config.source_dirs, config.base_url, timeout=config.timeout)
+        fashion_mnist = FetchConfig.from_params(section)
+        source = SourceConfig.from_source_section(section.section("source"))
+    skipped = fetch_source(out_dir, fashion_mnist, source)
+    write_json(metrics_file, {"skipped": len(skipped), "skipped_files": list(skipped)})
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import pytest
 from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig
 from fashion_clustering.data.dataset import PreprocessConfig
 from fashion_clustering.data.fetch import FetchConfig
+from fashion_clustering.data.sources import IdxFiles, SourceConfig
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.params import Section, declared_sections, load_params
 from fashion_clustering.representation.autoencoder import AutoencoderConfig, TrainingConfig
@@ -143,6 +144,32 @@ def test_integers():
             section(units=bad).integers("units")
         assert "sec.units must be a non-empty list of integers >= 1" in str(info.value)
 
+    assert section(size=[28, 28]).integers("size", minimum=2, length=2, optional=True) == [28, 28]
+    assert section(size=None).integers("size", minimum=2, length=2, optional=True) is None
+    for bad in ([28], [28, 28, 3], [1, 28], None):
+        with pytest.raises(PipelineError) as info:
+            section(size=bad).integers("size", minimum=2, length=2, optional=bad is not None)
+        assert str(info.value).startswith("params.yaml: sec.size must be a list of 2 integers >= 2")
+
+
+def test_names():
+    assert section(n=["cat", "dog"]).names("n") == ["cat", "dog"]
+    assert section(n=None).names("n", optional=True) is None
+    for bad in ([], ["cat", "cat"], ["cat", ""], ["cat", 3], "cat", None):
+        with pytest.raises(PipelineError) as info:
+            section(n=bad).names("n")
+        assert str(info.value) == (f"params.yaml: sec.n must be a non-empty list of distinct non-empty "
+                                   f"strings, got {bad!r}")
+
+
+def test_texts():
+    assert section(t={"a.gz": "0f"}).texts("t") == {"a.gz": "0f"}
+    assert section(t={}).texts("t") == {} and section(t=None).texts("t") == {}
+    for bad in ({"a.gz": ""}, {"a.gz": 3}, ["a.gz"], "a.gz"):
+        with pytest.raises(PipelineError) as info:
+            section(t=bad).texts("t")
+        assert str(info.value) == f"params.yaml: sec.t must be a mapping of names to non-empty strings, got {bad!r}"
+
 
 def test_url():
     schemes = ("http", "https")
@@ -216,6 +243,23 @@ def test_encode_without_manifold_accepts_its_unread_umap_section():
         assert EncodeConfig.from_params(p).umap is None
 
 
+SOURCE = {"kind": "folder", "path": "pictures", "name": None, "channels": None, "image_size": None,
+          "class_names": None, "skip_unreadable": False,
+          "idx": {"train_images": "a", "train_labels": None, "test_images": None, "test_labels": None,
+                  "sha256": {"a": "0f"}}}
+
+
+def test_source_config_reads_the_idx_files_only_for_idx():
+    with Section(SOURCE, "fetch.source") as values:
+        assert SourceConfig.from_source_section(values) == SourceConfig("folder", "pictures", None, None, None, None,
+                                                                        False)
+    with Section({**SOURCE, "kind": "idx"}, "fetch.source") as values:
+        assert SourceConfig.from_source_section(values).idx == IdxFiles("a", None, None, None, {"a": "0f"})
+    with pytest.raises(PipelineError) as info:
+        SourceConfig.from_source_section(Section({**SOURCE, "channels": 2}, "fetch.source"))
+    assert str(info.value) == "params.yaml: fetch.source.channels must be one of 1, 3, got 2"
+
+
 # --- files ---------------------------------------------------------------------------------
 
 def test_section_load(tmp_path):
@@ -267,7 +311,8 @@ AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 3
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
                "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": None}
-PREPROCESS = {"val_fraction": 0.25, "seed": 2, "max_train_images": None, "max_test_images": 30}
+PREPROCESS = {"val_fraction": 0.25, "test_fraction": 0.1, "seed": 2, "max_train_images": None,
+              "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
          "base_url": "https://example.org/fashion", "timeout_seconds": 5}
 UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "manhattan",
@@ -323,7 +368,7 @@ def test_umap_config():
 
 def test_preprocess_and_fetch_config():
     assert PreprocessConfig.from_params(Section(PREPROCESS, "preprocess")) == PreprocessConfig(
-        val_fraction=0.25, seed=2, max_train_images=None, max_test_images=30)
+        val_fraction=0.25, test_fraction=0.1, seed=2, max_train_images=None, max_test_images=30)
     assert FetchConfig.from_params(Section({**FETCH, "source_dir": "/data"}, "fetch")) == FetchConfig(
         source_dirs=("/data", "/usr/share/datasets/fashion-mnist"),
         base_url="https://example.org/fashion", timeout=5.0)
@@ -408,7 +453,9 @@ def test_project_params_all_parse():
     ViewsConfig.from_params(train.section("views"))
     ClusteringLayerConfig.from_params(train.section("clustering"))
     assert architecture.architecture != "dense" or architecture.latent_dim is not None
-    FetchConfig.from_params(Section.load("fetch", path))
+    fetch = Section.load("fetch", path)
+    FetchConfig.from_params(fetch)
+    assert SourceConfig.from_source_section(fetch.section("source")).kind == "fashion-mnist"
     PreprocessConfig.from_params(Section.load("preprocess", path))
     EncodeConfig.from_params(Section.load("encode", path))
 

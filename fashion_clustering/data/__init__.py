@@ -1,1 +1,3 @@
-"""The data: the official IDX files, where they come from and how they are checked (``fetch``), read (``idx``) and split (``dataset``)."""
+"""The data: where the images come from (``sources``, ``pictures``; Fashion-MNIST's official IDX
+files: ``fetch``, ``idx``), what ``fetch`` writes (``raw``), how it is split (``prepare``) into
+the arrays later stages read (``dataset``), and their description (``description``)."""

@@ -73,6 +73,12 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def verify_sha256(data: bytes, expected: str, origin: str) -> None:
+    """Fail, naming ``origin``, unless ``data`` has the SHA-256 ``expected``."""
+    if sha256(data) != expected.lower():
+        raise PipelineError(f"{origin}: SHA-256 of the decompressed file is {sha256(data)}, expected {expected}")
+
+
 def read_from_dir(directory: Path, name: str) -> tuple[bytes, str] | None:
     """The decompressed bytes of ``name.gz`` (or ``name``) in ``directory`` and the file
     read, or None.
@@ -150,11 +156,7 @@ def fetch_dataset(
     origin: dict[str, str] = {}
     for name, digest in expected_sha256.items():
         found[name], origin[name] = find_file(name, source_dirs, base_url, timeout)
-        if sha256(found[name]) != digest:
-            raise PipelineError(
-                f"{origin[name]}: SHA-256 of the decompressed file is "
-                f"{sha256(found[name])}, expected {digest}"
-            )
+        verify_sha256(found[name], digest, origin[name])
         log.info("%s: verified SHA-256 of %s", name, origin[name])
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()

@@ -19,6 +19,7 @@ SIDE = 28
 IMAGE_SHAPE = (SIDE, SIDE)
 N_PIXELS = SIDE * SIDE  # an image as a row
 N_CLASSES = 10
+FASHION_MNIST = "Fashion-MNIST"  # the default data set's name
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -66,16 +67,22 @@ def load_images_and_labels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read one split: ``(n, 28, 28)`` uint8 images and ``(n,)`` labels in 0..9."""
     images = read_idx(images_path, ndim=3)
-    labels = read_idx(labels_path, ndim=1)
+    labels = check_labels(images, read_idx(labels_path, ndim=1), images_path, labels_path)
     if images.shape[1:] != IMAGE_SHAPE:
         raise PipelineError(f"{images_path}: images are {images.shape[1:]}, expected {IMAGE_SHAPE}")
-    if len(images) != len(labels):
-        raise PipelineError(
-            f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path}, "
-            "expected one label per image"
-        )
     if labels.size and labels.max() >= N_CLASSES:
         raise PipelineError(
             f"{labels_path}: label {int(labels.max())} out of range, expected 0..{N_CLASSES - 1}"
         )
     return images, labels
+
+
+def check_labels(images: np.ndarray, labels: np.ndarray, images_path: str | os.PathLike[str],
+                 labels_path: str | os.PathLike[str]) -> np.ndarray:
+    """``labels``, if there is one for each of ``images``."""
+    if len(images) != len(labels):
+        raise PipelineError(
+            f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path}, "
+            "expected one label per image"
+        )
+    return labels

@@ -3,10 +3,8 @@
 import numpy as np
 import pytest
 
-from fashion_clustering.data.dataset import (
-    SPLITS, class_counts, load_split, prepare, save_splits, scale_pixels, split_train_val,
-    stratified_subsample,
-)
+from fashion_clustering.data.dataset import SPLITS, load_split, scale_pixels
+from fashion_clustering.data.prepare import class_counts, prepare, save_splits, split_train_val, subsample
 from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.errors import PipelineError
 
@@ -81,7 +79,7 @@ def test_split_too_small_is_pipeline_error():
 
 def test_stratified_subsample():
     ids, labels = uneven_labels()
-    x, y = stratified_subsample(ids, labels, 100, seed=0, param="p")
+    x, y = subsample(ids, labels, 100, seed=0, param="p")
     assert len(x) == len(y) == 100
     np.testing.assert_array_equal(y, labels[x])
     assert np.all(np.diff(x) > 0)  # original order kept
@@ -93,7 +91,7 @@ def test_stratified_subsample():
 def test_stratified_subsample_keeps_all(size):
     ids, labels = uneven_labels()
     assert len(labels) == 235
-    x, y = stratified_subsample(ids, labels, size, seed=0, param="p")
+    x, y = subsample(ids, labels, size, seed=0, param="p")
     np.testing.assert_array_equal(x, ids)
     np.testing.assert_array_equal(y, labels)
 
@@ -105,7 +103,7 @@ def test_stratified_subsample_keeps_all(size):
 def test_stratified_subsample_error_names_the_key_and_class_counts(size, counts, cause):
     labels = np.repeat(np.arange(len(counts)), counts)
     with pytest.raises(PipelineError) as info:
-        stratified_subsample(np.arange(len(labels)), labels, size, seed=0,
+        subsample(np.arange(len(labels)), labels, size, seed=0,
                              param="preprocess.max_train_images")
     message = str(info.value)
     assert message.startswith(f"params.yaml: preprocess.max_train_images = {size} cannot keep the "
@@ -129,7 +127,7 @@ def raw_dir(tmp_path):
 
 def test_prepare_shapes_and_test_untouched(raw_dir):
     raw = tiny_arrays(n_train=200, n_test=50)
-    splits = prepare(raw_dir, val_fraction=0.2, seed=0)
+    splits = prepare(raw_dir, val_fraction=0.2, test_fraction=0.2, seed=0)[0]
     assert set(splits) == set(SPLITS)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = (splits[s] for s in SPLITS)
     assert x_train.shape == (160, 784) and y_train.shape == (160,)
@@ -152,14 +150,15 @@ def test_prepare_shapes_and_test_untouched(raw_dir):
 
 
 def test_prepare_with_subsamples(raw_dir):
-    splits = prepare(raw_dir, val_fraction=0.2, seed=0, max_train_images=100, max_test_images=20)
+    splits = prepare(raw_dir, val_fraction=0.2, test_fraction=0.2, seed=0, max_train_images=100,
+                     max_test_images=20)[0]
     assert len(splits["train"][1]) == 80 and len(splits["val"][1]) == 20
     assert np.bincount(splits["test"][1]).tolist() == [2] * 10
     assert splits["test"][0].shape == (20, 784)
 
 
 def test_prepare_is_seeded(raw_dir):
-    first, again = prepare(raw_dir, 0.2, seed=5), prepare(raw_dir, 0.2, seed=5)
+    first, again = prepare(raw_dir, 0.2, 0.2, seed=5)[0], prepare(raw_dir, 0.2, 0.2, seed=5)[0]
     for split in SPLITS:
         np.testing.assert_array_equal(first[split][0], again[split][0])
         np.testing.assert_array_equal(first[split][1], again[split][1])
@@ -168,11 +167,11 @@ def test_prepare_is_seeded(raw_dir):
 def test_prepare_bad_raw_file(raw_dir):
     (raw_dir / TRAIN_LABELS).write_bytes((raw_dir / TRAIN_LABELS).read_bytes()[:-1])
     with pytest.raises(PipelineError, match=TRAIN_LABELS):
-        prepare(raw_dir, 0.2, seed=0)
+        prepare(raw_dir, 0.2, 0.2, seed=0)
 
 
 def test_save_and_load_splits(tmp_path, raw_dir):
-    splits = prepare(raw_dir, val_fraction=0.2, seed=0)
+    splits = prepare(raw_dir, val_fraction=0.2, test_fraction=0.2, seed=0)[0]
     out = tmp_path / "prepared"
     out.mkdir()
     save_splits(out, splits)

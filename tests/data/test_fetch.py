@@ -18,6 +18,9 @@ from fashion_clustering.errors import PipelineError
 
 from helpers import RAW_NAMES, gzip_bytes, sha256_of, tiny_idx_bytes, tree_snapshot, write_files
 
+# The committed params' fetch.source: Fashion-MNIST, from the keys beside it.
+FASHION_MNIST_SOURCE = yaml.safe_load((Path(__file__).parents[2] / "params.yaml").read_text())["fetch"]["source"]
+
 TIMEOUT = 5.0
 
 
@@ -283,7 +286,7 @@ def tcp_server():
 
 @pytest.fixture
 def fetch_stage(tmp_path, monkeypatch, run_script, raw, digests):
-    """Run ``stages/fetch.py data/raw`` in ``tmp_path`` with the given fetch params, where the
+    """Run ``stages/fetch.py data/raw metrics/fetch.json`` in ``tmp_path`` with the given fetch params, where the
     tiny files are official and a previous ``data/raw`` exists; check that the stage leaves
     that untouched and return ``(exit status, stderr)``."""
     for name, digest in digests.items():
@@ -294,10 +297,10 @@ def fetch_stage(tmp_path, monkeypatch, run_script, raw, digests):
 
     def run(source_dir=None, base_url=None, timeout=TIMEOUT):
         params = {"source_dir": source_dir and str(source_dir), "debian_dir": str(tmp_path / "no-debian"),
-                  "base_url": base_url, "timeout_seconds": timeout}
+                  "base_url": base_url, "timeout_seconds": timeout, "source": FASHION_MNIST_SOURCE}
         (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fetch": params}))
         before = tree_snapshot(data)
-        result = run_script("stages/fetch.py", "data/raw")
+        result = run_script("stages/fetch.py", "data/raw", "data/fetch.json")
         assert tree_snapshot(data) == before  # hidden temporaries would show up here too
         return result
 
@@ -402,7 +405,9 @@ def test_stage_success_replaces_the_previous_output(tmp_path, monkeypatch, run_s
     monkeypatch.chdir(tmp_path)
     write_files(tmp_path / "data" / "raw", {RAW_NAMES[0]: b"from the previous run"})
     source = write_files(tmp_path / "src", raw, compressed=True)
-    params = {"source_dir": str(source), "debian_dir": "/nonexistent", "base_url": None, "timeout_seconds": 1}
+    params = {"source_dir": str(source), "debian_dir": "/nonexistent", "base_url": None, "timeout_seconds": 1,
+              "source": FASHION_MNIST_SOURCE}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({"fetch": params}))
-    assert run_script("stages/fetch.py", "data/raw") == (0, "")
-    assert tree_snapshot(tmp_path / "data") == {f"raw/{name}": data for name, data in raw.items()}
+    assert run_script("stages/fetch.py", "data/raw", "data/fetch.json") == (0, "")
+    assert tree_snapshot(tmp_path / "data") == {**{f"raw/{name}": data for name, data in raw.items()},
+                                                "fetch.json": b'{\n  "skipped": 0,\n  "skipped_files": []\n}\n'}

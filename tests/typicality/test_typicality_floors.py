@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import PROJECT_ROOT
-from fashion_clustering.data.dataset import prepare
+from fashion_clustering.data.prepare import prepare
 from fashion_clustering.data.fetch import fetch_dataset
 from fashion_clustering.params import Section
 from fashion_clustering.representation.autoencoder import (
@@ -48,7 +48,7 @@ def small_run(real_data, tmp_path_factory):
     its calibration on validation images, and the test images."""
     directory = tmp_path_factory.mktemp("small_run")
     fetch_dataset(directory / "raw", [real_data], base_url=None, timeout=1)
-    splits = prepare(directory / "raw", val_fraction=0.2, seed=0)
+    splits, _ = prepare(directory / "raw", val_fraction=0.2, test_fraction=0.2, seed=0)
     x_train, x_val, x_test = splits["train"][0][:TRAIN], splits["val"][0][:VAL], splits["test"][0][:TEST]
     seed_everything(TRAINING.seed)
     autoencoder, _ = build_autoencoder(MODEL)
