@@ -131,20 +131,19 @@ def abstract(run: Run) -> Chapter:
                f"Gaussian mixture on the representation learned by an autoencoder. ")
     if not run.description.labelled:
         ari = run.label_free["agreement_ari"]["test"][AUTOENCODER_PAIR]
-        return Chapter("Abstract", [Paragraph(
-            opening + f"The images have no labels, so the clusters are not scored against classes: "
-            f"on the {totals['test']:,} held-out test images the two autoencoder methods agree with "
-            f"an adjusted Rand index of {ari:.3f}, and a label-free guide over "
-            f"{run.k_guide['k'][0]} to {run.k_guide['k'][-1]} clusters points to "
-            f"{run.k_guide['chosen_k']}.")], numbered=False)
-    test = _test_scores(run.scores)
-    best = ranked_methods(run.scores)[0]
-    return Chapter("Abstract", [Paragraph(
-        opening + f"On the "
-        f"{totals['test']:,} held-out test images the best is {METHODS[best]}, with a "
-        f"clustering accuracy (ACC) of {test[best]['acc']:.3f} and an NMI of {test[best]['nmi']:.3f}, "
-        f"against {test['baseline_kmeans']['acc']:.3f} and {test['baseline_kmeans']['nmi']:.3f} "
-        f"for K-Means on raw pixels.")], numbered=False)
+        summary = (f"The images have no labels, so the clusters are not scored against classes: "
+                   f"on the {totals['test']:,} held-out test images the two autoencoder methods agree with "
+                   f"an adjusted Rand index of {ari:.3f}, and a label-free guide over "
+                   f"{run.k_guide['k'][0]} to {run.k_guide['k'][-1]} clusters points to "
+                   f"{run.k_guide['chosen_k']}.")
+    else:
+        test = _test_scores(run.scores)
+        best = ranked_methods(run.scores)[0]
+        summary = (f"On the {totals['test']:,} held-out test images the best is {METHODS[best]}, with a "
+                   f"clustering accuracy (ACC) of {test[best]['acc']:.3f} and an NMI of {test[best]['nmi']:.3f}, "
+                   f"against {test['baseline_kmeans']['acc']:.3f} and {test['baseline_kmeans']['nmi']:.3f} "
+                   f"for K-Means on raw pixels.")
+    return Chapter("Abstract", [Paragraph(opening + summary)], numbered=False)
 
 
 def introduction(settings: RunSettings, labelled: bool) -> Chapter:
