@@ -50,7 +50,7 @@ def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], title: str
     ``rows``, labelled on the left; a row shorter than the longest leaves its last cells empty."""
     plt = pyplot()
     n_cols = max(len(r) for r in rows)
-    label_width = 1.6
+    label_width = 1.6 if any(row_labels) else 0.1  # inches left of the images for the row labels
     # Room, in inches, for the column labels' lines after the first.
     extra = 0.14 * max((label.count("\n") for label in column_labels), default=0) if column_labels else 0.0
     figure, axes = plt.subplots(len(rows), n_cols, squeeze=False,

@@ -98,9 +98,9 @@ else {
     h += `<tr><th>${D.methods[m]}</th>` + splits.map(p => s[p] ? `<td>${s[p].acc.toFixed(3)}</td><td>${s[p].nmi.toFixed(3)}</td>` : "<td></td><td></td>").join("") + "</tr>";
   }
   $("scores").innerHTML = h + "</table>";
-  $("params").textContent = Object.entries(D.params).map(([sec, kv]) =>
-    sec + ": " + Object.entries(kv).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")).join(" · ");
 }
+$("params").textContent = Object.entries(D.params).map(([sec, kv]) =>
+  sec + ": " + Object.entries(kv).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")).join(" · ");
 
 // ---- colours
 const PALETTE = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd","#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf",

@@ -213,7 +213,7 @@ window.addEventListener("load", () => setTimeout(async () => {
   out.drawn = +$("map").dataset.pointsDrawn; out.title = document.title;
   out.colourOptions = [...$("colour").options].map(o => o.value);
   out.legend = $("legend").textContent; out.confusionHidden = $("confusion-view").hidden;
-  out.scores = $("scores").textContent;
+  out.scores = $("scores").textContent; out.params = $("params").textContent;
   const [x, y] = explorer.pointAt(HOVERED), map = $("map");
   map.dispatchEvent(new MouseEvent("mousemove", {clientX: x, clientY: y, bubbles: true}));
   const tip = $("tooltip");
@@ -265,8 +265,10 @@ def test_a_page_without_labels_shows_clusters_in_colour(colour_page, colour_prob
     assert found["drawn"] == len(run.split) and found["title"] == "colour squares clustering: explorer"
     assert "true" not in found["colourOptions"] and not any(v.startswith("class:") for v in found["colourOptions"])
     assert "cluster 3" in found["legend"] and found["confusionHidden"] and "no labels" in found["scores"]
+    assert "cluster_gmm: cluster_sizes=\"equal\"" in found["params"]
     assert found["hoverRow"] == COLOUR_HOVERED and "true class" not in found["hoverText"]
-    assert "cluster 3" in found["hoverText"] or "cluster " in found["hoverText"]
+    for method in METHOD_NAMES:
+        assert f"cluster {run.clusters[method][COLOUR_HOVERED]}," in found["hoverText"]
     expected = quantize(run.images[COLOUR_HOVERED], CONFIG.image_bits).astype(int) * 17
     assert found["hoverPixels"] == expected.ravel().tolist()
     members = np.flatnonzero(run.clusters["ae_kmeans"] == 3)
