@@ -169,7 +169,7 @@ def introduction(settings: RunSettings, labelled: bool) -> Chapter:
 
 
 def image_phrase(description) -> str:
-    """``28×28 grey images in 10 classes``: the data set's images, from its description."""
+    """``8×8 colour images in 10 classes``: the data set's images, from its description."""
     colour = "grey" if description.channels == 1 else "colour"
     classes = f"in {len(description.class_names)} classes" if description.labelled else "without labels"
     return f"{description.height}×{description.width} {colour} images {classes}"
