@@ -14,6 +14,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from ..representation.manifold import seeded_sample
 from ..params import Settings, setting
+from .metrics import match_clusters
 
 # The splits the methods' agreement is measured on.
 AGREEMENT_SPLITS = ("test", "train")
@@ -44,6 +45,14 @@ def agreement(clusters: Mapping[str, np.ndarray]) -> dict[str, float]:
     partition; about 0: no more alike than chance)."""
     return {pair_name(a, b): float(adjusted_rand_score(clusters[a], clusters[b]))
             for a, b in combinations(clusters, 2)}
+
+
+def disagreeing_rows(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The rows whose cluster in ``second`` is not the one matched (Hungarian matching of the
+    two clusterings on these rows) to their cluster in ``first``: where two methods disagree,
+    with labels or without."""
+    mapping = match_clusters(first, second)
+    return np.flatnonzero(np.array([mapping.get(c, -1) for c in second.tolist()]) != first)
 
 
 def silhouette(x: np.ndarray, clusters: np.ndarray, config: EvaluateConfig) -> float | None:

@@ -327,6 +327,10 @@ def label_free_blocks(run: Run, figures: Mapping[str, Path]) -> list:
         Table("How much the methods agree with each other: the adjusted Rand index of their clusters "
               "(1: the same partition; about 0: no more alike than chance).",
               ["methods", *(f"{split} ARI" for split in free["agreement_ari"])], agreement_rows(free)),
+        Figure(figures["disagreements"], f"Where {METHODS['ae_kmeans']} and {METHODS['ae_gmm']} disagree: test "
+                                         f"images they put in clusters not matched to each other (Hungarian "
+                                         f"matching of the two methods' clusters), a sample of them, each "
+                                         f"with its cluster of the first above that of the second.", 0.9),
         Paragraph(f"How many clusters? Without labels, the K guide (the `choose_k` stage) fits a Gaussian "
                   f"mixture of each K from {guide['k'][0]} to {guide['k'][-1]} components to "
                   f"{guide['rows']:,} training feature rows and measures its BIC, which falls steeply "

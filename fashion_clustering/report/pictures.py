@@ -14,6 +14,7 @@ import numpy as np
 from ..data.dataset import per_class_sample
 from ..evaluation.cluster_classes import cluster_class_index, cluster_title, most_typical_rows
 from ..evaluation.choose_k import k_guide_figure
+from ..evaluation.clusters import disagreeing_rows
 from ..evaluation.figures import image_grid, loss_figure, map_figure, save_figure
 from ..methods import METHODS, ON_FEATURES
 from ..params import Settings, setting
@@ -94,6 +95,19 @@ def map_picture(run: Run, config: ReportConfig):
     return map_figure(xy, panels, title + "a cluster has the colour of its matched class", names)
 
 
+def disagreement_figure(run: Run, config: ReportConfig):
+    """A seeded sample of the test images that the two feature methods put in clusters not
+    matched to each other, each captioned with its two clusters."""
+    first, second = (run.test_clusters[m] for m in ON_FEATURES)
+    rows = disagreeing_rows(first, second)
+    shown = rows[seeded_sample(len(rows), config.gallery_size, config.seed)]
+    names = [run.cluster_classes[m] for m in ON_FEATURES]
+    labels = [f"{cluster_title(names[0], first[i])}\n{cluster_title(names[1], second[i])}" for i in shown]
+    return image_grid([run.splits["test"][0][shown]], [f"{len(rows):,} of {len(first):,}"],
+                      f"Test images that {METHODS[ON_FEATURES[0]]} and {METHODS[ON_FEATURES[1]]} cluster differently",
+                      run.description.image_shape, column_labels=labels)
+
+
 def reconstructions_figure(run: Run, config: ReportConfig):
     """Test images of each class (without labels: drawn from all) above the autoencoder's
     reconstructions of them."""
@@ -149,6 +163,7 @@ def make_figures(run: Run, config: ReportConfig, out_dir: Path) -> dict[str, Pat
                 for method in METHODS}
     figures |= {"map": lambda: map_picture(run, config),
                 "k_guide": lambda: k_guide_figure(run.k_guide, run.settings.kmeans.n_clusters),
+                "disagreements": lambda: disagreement_figure(run, config),
                 "reconstructions": lambda: reconstructions_figure(run, config),
                 "typicality": lambda: typicality_figure(run, config)}
     paths = {}

@@ -14,7 +14,7 @@ from conftest import PROJECT_ROOT
 from fashion_clustering.data.description import UNLABELLED, DatasetDescription, write_description
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.evaluation.choose_k import ChooseKConfig, choose_k, elbow
-from fashion_clustering.evaluation.clusters import EvaluateConfig, agreement, cluster_sizes, silhouette
+from fashion_clustering.evaluation.clusters import EvaluateConfig, agreement, cluster_sizes, disagreeing_rows, silhouette
 from fashion_clustering.files import save_arrays, write_json
 from fashion_clustering.methods import METHODS
 from fashion_clustering.params import Section
@@ -33,6 +33,13 @@ def test_agreement_is_the_ari_of_every_pair():
     ari = agreement({"a": same, "b": (same + 1) % 4, "c": shuffled})
     assert list(ari) == ["a vs b", "a vs c", "b vs c"]
     assert ari["a vs b"] == 1.0 and abs(ari["a vs c"]) < 0.1
+
+
+def test_two_methods_disagree_where_their_clusters_are_not_matched():
+    first = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    second = np.array([5, 5, 4, 3, 3, 3, 4, 4])  # 5 -> 0, 3 -> 1, 4 -> 2: row 2 disagrees
+    assert disagreeing_rows(first, second).tolist() == [2]
+    assert disagreeing_rows(first, (first + 1) % 3).tolist() == []
 
 
 def test_silhouette_of_separated_clusters_on_a_seeded_sample():
