@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from conftest import CHROMIUM_FLAGS, NO_NETWORK, PROJECT_ROOT
+from helpers import made_up_run_without_labels
 from fashion_clustering.data.description import DatasetDescription
 from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.evaluation.cluster_classes import cluster_class_index
@@ -292,28 +293,10 @@ def test_without_labels_two_methods_disagree_where_their_clusters_are_not_matche
 @pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning")
 def test_the_explore_stage_on_colour_images_without_labels(tmp_path, monkeypatch, run_script):
     """The stage itself, on made-up 8×8 colour images without labels and their clusters."""
-    from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans, save_assignments
-    from fashion_clustering.data.description import UNLABELLED, write_description
-    from fashion_clustering.files import save_arrays, write_json, write_pickle
+    from fashion_clustering.files import write_json
 
-    rng = np.random.default_rng(2)
     rows = {"train": 80, "val": 20, "test": 30}
-    write_description(tmp_path / "data/dataset.json", DatasetDescription("colour squares", 8, 8, 3, None, rows))
-    pixels = {s: rng.random((n, 192), dtype=np.float32) for s, n in rows.items()}
-    features = {s: rng.normal(size=(n, 3)).astype(np.float32) for s, n in rows.items()}
-    (tmp_path / "data/prepared").mkdir(parents=True)
-    for split, x in pixels.items():
-        save_arrays(tmp_path / f"data/prepared/{split}.npz", {"x": x, "y": np.full(len(x), UNLABELLED, np.int8)})
-    save_arrays(tmp_path / "data/features.npz", features)
-    save_arrays(tmp_path / "data/typicality.npz", {s: rng.random(n) for s, n in rows.items()})
-    config = KMeansConfig(n_clusters=4, n_init=1, max_iter=50, tol=1e-4, seed=0)
-    for method, x in (("baseline_kmeans", pixels), ("ae_kmeans", features)):
-        model = fit_kmeans(x["train"], config)
-        write_pickle(tmp_path / f"data/models/{method}.pkl", model)
-        save_assignments(tmp_path / f"data/assignments/{method}.npz", model, x)
-    save_arrays(tmp_path / "data/assignments/ae_gmm.npz",
-                {**{s: rng.integers(0, 4, n).astype(np.int32) for s, n in rows.items()},
-                 **{f"{s}_proba": rng.dirichlet(np.ones(4), n).astype(np.float32) for s, n in rows.items()}})
+    made_up_run_without_labels(tmp_path, DatasetDescription("colour squares", 8, 8, 3, None, rows), seed=2)
     write_json(tmp_path / "metrics/evaluate.json", {})
     write_json(tmp_path / "metrics/cluster_classes.json", {m: {str(c): None for c in range(4)} for m in METHOD_NAMES})
     for name in ("params.yaml", "dvc.yaml"):

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from fashion_clustering.data.fetch import OFFICIAL_SHA256
 from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.errors import PipelineError
+from fashion_clustering.files import load_arrays, read_pickle, write_pickle
 from fashion_clustering.methods import METHODS
 from fashion_clustering.params import load_params
 from fashion_clustering.data.dataset import per_class_sample
@@ -25,6 +27,7 @@ from fashion_clustering.report.run import Run, RunSettings, read_losses
 from fashion_clustering.report.document import Chapter, Document, Figure, Paragraph, Table, to_markdown, write_pdf
 
 from conftest import PROJECT_ROOT
+from helpers import made_up_run_without_labels
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning"),
@@ -263,3 +266,55 @@ def test_losses_are_read_from_dvclives_tsv_to_the_last_bit(tmp_path):
     (tmp_path / "plots" / "metrics" / "eval" / "loss.tsv").write_text("step\tval\n0\t1\n")
     with pytest.raises(PipelineError, match=r"eval/loss\.tsv: expected DVCLive's step/loss TSV"):
         read_losses(tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning")
+def test_the_report_stage_on_grey_images_of_another_size_without_labels(tmp_path, monkeypatch, run_script):
+    """The stage itself, on made-up 8×8 grey images without labels, their clusters and a small
+    autoencoder of their size."""
+    from fashion_clustering.files import write_json
+    from fashion_clustering.representation import autoencoder as autoencoders
+    from fashion_clustering.typicality.scores import SCORES, Calibration, save_calibration
+
+    rng = np.random.default_rng(3)
+    rows = {"train": 80, "val": 20, "test": 40}
+    made_up_run_without_labels(tmp_path, DatasetDescription("grey squares", 8, 8, 1, None, rows), seed=3)
+    (tmp_path / "data/raw").mkdir()
+    save_calibration(tmp_path / "data/models/typicality.npz",
+                     Calibration(np.sort(rng.random((20, len(SCORES))), axis=0), np.arange(20), 0.05))
+    write_pickle(tmp_path / "data/models/ae_gmm.pkl", read_pickle(tmp_path / "data/models/ae_kmeans.pkl", ""))
+    with pytest.MonkeyPatch.context() as patch:  # until build_autoencoder takes the data's shape (branch models)
+        patch.setattr(autoencoders, "N_PIXELS", 64)
+        model, _ = autoencoders.build_autoencoder(autoencoders.AutoencoderConfig("dense", 3, [16], [8]))
+    autoencoders.save_model(model, str(tmp_path / "data/models/autoencoder.keras"))
+    metrics = tmp_path / "metrics"
+    for split in ("train", "eval"):
+        (metrics / f"train_autoencoder/plots/metrics/{split}").mkdir(parents=True)
+        (metrics / f"train_autoencoder/plots/metrics/{split}/loss.tsv").write_text("step\tloss\n0\t0.05\n1\t0.04\n")
+    write_json(metrics / "train_autoencoder/machine.json",
+               {"model": "AMD EPYC", "vector_extensions": ["avx2"], "cpus": 2, "tensorflow_threads": 2})
+    write_json(metrics / "class_counts.json", {s: {} for s in rows})
+    write_json(metrics / "evaluate.json", {})
+    write_json(metrics / "cluster_classes.json", {m: {str(c): None for c in range(4)} for m in METHODS})
+    clusters = {m: load_arrays(tmp_path / f"data/assignments/{m}.npz", tuple(rows)) for m in METHODS}
+    write_json(metrics / "clusters.json", label_free_of({m: c["test"] for m, c in clusters.items()}, rng))
+    write_json(metrics / "choose_k.json", K_GUIDE)
+    write_json(metrics / "typicality.json", {"flagged": {name: 0.5 for name in [*FLAGGED_SETS, "test_moved_2px"]},
+                                              "threshold": 0.05})
+    (tmp_path / "dvc.yaml").write_text((PROJECT_ROOT / "dvc.yaml").read_text())
+    params = load_params(PROJECT_ROOT / "params.yaml")
+    params["fetch"]["source"].update(kind="arrays", path="squares.npz")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    status, err = run_script("stages/report.py", "data/dataset.json", "data/raw", "data/prepared", "data/models",
+                             "data/features.npz", "data/assignments", "data/typicality.npz", "metrics", "report")
+    assert status == 0, err
+    text = (tmp_path / "report/report.md").read_text()
+    assert text.startswith("# Clustering grey squares without labels") and "8×8 grey images without labels" in text
+    assert "ACC" not in text and "SHA-256" not in text and "confusion" not in text
+    assert "They are read from the arrays source `squares.npz`." in text
+    assert "8×8 pixels) to the code" in text and "| total |  |  |  | " in text
+    figures = sorted(p.name for p in (tmp_path / "report/figures").glob("*.png"))
+    assert figures == sorted(["samples.png", "loss.png", "gallery_baseline_kmeans.png", "gallery_ae_kmeans.png",
+                              "gallery_ae_gmm.png", "map.png", "k_guide.png", "disagreements.png",
+                              "reconstructions.png", "typicality.png"])
