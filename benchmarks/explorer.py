@@ -105,10 +105,12 @@ def stage_seconds(out: Path) -> float:
 def image_bytes_by_bits() -> dict[int, int]:
     """Bytes of the 70,000 images as the page's PNG sheets, at each grey depth."""
     from fashion_clustering.data.dataset import SPLITS, load_split
+    from fashion_clustering.data.description import read_description
     from fashion_clustering.explorer.page import IMAGE_BITS, sprite_sheets
 
     pixels = np.concatenate([load_split(ROOT / "data" / "prepared", s)[0] for s in SPLITS])
-    images = np.round(pixels * 255).astype(np.uint8).reshape(-1, 28, 28)
+    shape = read_description(ROOT / "data" / "dataset.json").image_shape
+    images = np.round(pixels * 255).astype(np.uint8).reshape(-1, *shape)
     return {bits: sum(map(len, sprite_sheets(images, 100, bits))) for bits in IMAGE_BITS}
 
 

@@ -16,11 +16,11 @@ from fashion_clustering.stage import run_stage
 log = logging.getLogger("explore")
 
 
-def main(prepared_dir: str, features_file: str, assignments_dir: str, models_dir: str,
+def main(description_file: str, prepared_dir: str, features_file: str, assignments_dir: str, models_dir: str,
          typicality_file: str, metrics_dir: str, out_dir: str) -> None:
     with Section.load("explore") as p:
         config = ExploreConfig.from_params(p)
-    run = load_explorer_run(prepared_dir, features_file, assignments_dir, models_dir, typicality_file, metrics_dir)
+    run = load_explorer_run(description_file, prepared_dir, features_file, assignments_dir, models_dir, typicality_file, metrics_dir)
     log.info("%d images read; laying them out in 2-D", len(run.label))
     train = run.features[run.split == SPLITS.index("train")]
     xy = two_d_layout(train, run.features, config.layout)

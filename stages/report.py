@@ -1,5 +1,6 @@
 """Stage report: report/report.md and report/report.pdf, with their pictures in
-report/figures/, generated from the run's files alone."""
+report/figures/, generated from the run's files alone, for the data set data/dataset.json
+describes (with labels or without)."""
 
 import os
 from pathlib import Path
@@ -13,11 +14,11 @@ from fashion_clustering.report.run import load_run
 from fashion_clustering.stage import run_stage
 
 
-def main(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
+def main(description_file: str, raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
          assignments_dir: str, typicality_file: str, metrics_dir: str, report_dir: str) -> None:
     with Section.load("report") as section:
         config = ReportConfig.from_params(section)
-    run = load_run(raw_dir, prepared_dir, models_dir, features_file, assignments_dir, typicality_file, metrics_dir)
+    run = load_run(description_file, raw_dir, prepared_dir, models_dir, features_file, assignments_dir, typicality_file, metrics_dir)
     with atomic_path(report_dir) as tmp:
         figures = make_figures(run, config, tmp / FIGURES)
         relative = {name: path.relative_to(tmp) for name, path in figures.items()}

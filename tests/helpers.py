@@ -102,3 +102,32 @@ def stand_in_outputs(project: Path, stage: dict[str, Any]) -> dict[str, bytes]:
         else:
             path.write_bytes(b"previous output")
     return outputs_snapshot(project)
+
+
+def made_up_run_without_labels(project: Path, description: Any, seed: int) -> None:
+    """The outputs up to ``cluster_gmm`` of a run of random images of ``description``'s shape
+    (its counts per split) without labels: data/dataset.json, the prepared splits, 3-D
+    features, every split's typicality, the K-Means models and every method's clusters
+    (four each; the mixture's as random probabilities)."""
+    from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans, save_assignments
+    from fashion_clustering.data.description import UNLABELLED, write_description
+    from fashion_clustering.files import save_arrays, write_pickle
+
+    rng = np.random.default_rng(seed)
+    rows = description.counts
+    write_description(project / "data/dataset.json", description)
+    pixels = {s: rng.random((n, description.row_length), dtype=np.float32) for s, n in rows.items()}
+    features = {s: rng.normal(size=(n, 3)).astype(np.float32) for s, n in rows.items()}
+    (project / "data/prepared").mkdir(parents=True)
+    for split, x in pixels.items():
+        save_arrays(project / f"data/prepared/{split}.npz", {"x": x, "y": np.full(len(x), UNLABELLED, np.int8)})
+    save_arrays(project / "data/features.npz", features)
+    save_arrays(project / "data/typicality.npz", {s: rng.random(n) for s, n in rows.items()})
+    config = KMeansConfig(n_clusters=4, n_init=1, max_iter=50, tol=1e-4, seed=0)
+    for method, x in (("baseline_kmeans", pixels), ("ae_kmeans", features)):
+        model = fit_kmeans(x["train"], config)
+        write_pickle(project / f"data/models/{method}.pkl", model)
+        save_assignments(project / f"data/assignments/{method}.npz", model, x)
+    save_arrays(project / "data/assignments/ae_gmm.npz",
+                {**{s: rng.integers(0, 4, n).astype(np.int32) for s, n in rows.items()},
+                 **{f"{s}_proba": rng.dirichlet(np.ones(4), n).astype(np.float32) for s, n in rows.items()}})

@@ -223,7 +223,7 @@ def test_missing_key_points_at_a_likely_misspelling():
 def test_declared_sections_are_the_stages_params():
     assert declared_sections(PROJECT_PIPELINE) == {
         "fetch", "preprocess", "baseline_kmeans", "train_autoencoder", "encode", "cluster_kmeans",
-        "cluster_gmm", "typicality", "report", "explore"}
+        "cluster_gmm", "typicality", "choose_k", "evaluate", "report", "explore"}
 
 
 def test_unknown_section_is_named_with_the_closest_declared_one(tmp_path):

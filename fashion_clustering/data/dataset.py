@@ -10,7 +10,6 @@ import numpy as np
 
 from ..files import load_arrays
 from ..params import Settings, setting
-from .idx import CLASS_NAMES
 
 SPLITS = ("train", "val", "test")
 
@@ -39,9 +38,9 @@ def load_split(prepared_dir: str | Path, name: str) -> Split:
     return arrays["x"], arrays["y"]
 
 
-def per_class_sample(labels: np.ndarray, per_class: int, seed: int) -> list[np.ndarray]:
-    """For each class, ``per_class`` row indices of that class (all if fewer), sorted,
-    drawn with ``seed``: the images a picture shows of each class."""
+def per_class_sample(labels: np.ndarray, per_class: int, seed: int, n_classes: int) -> list[np.ndarray]:
+    """For each of the ``n_classes`` classes, ``per_class`` row indices of that class (all if
+    fewer), sorted, drawn with ``seed``: the images a picture shows of each class."""
     rng = np.random.default_rng(seed)
     return [np.sort(rng.choice(np.flatnonzero(labels == c), size=min(per_class, int((labels == c).sum())),
-                               replace=False)) for c in range(len(CLASS_NAMES))]
+                               replace=False)) for c in range(n_classes)]

@@ -30,7 +30,8 @@ from .idx import check_labels, parse_idx
 from .pictures import SOURCE
 from .raw import SourceImages, write_raw
 
-KINDS = ("fashion-mnist", "idx", "folder", "arrays")
+OFFICIAL_KIND = "fashion-mnist"  # the default: the official files, checked by their SHA-256
+KINDS = (OFFICIAL_KIND, "idx", "folder", "arrays")
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -208,7 +209,7 @@ READERS = {"idx": read_idx_source, "folder": read_folder, "arrays": read_arrays}
 def fetch_source(out_dir: str | Path, fashion_mnist: FetchConfig, source: SourceConfig) -> tuple[str, ...]:
     """Write ``data/raw`` from ``source`` (Fashion-MNIST: where ``fashion_mnist`` says);
     return the files left out as unreadable."""
-    if source.kind == "fashion-mnist":
+    if source.kind == OFFICIAL_KIND:
         fetch_dataset(out_dir, fashion_mnist.source_dirs, fashion_mnist.base_url, timeout=fashion_mnist.timeout)
         return ()
     images = READERS[source.kind](source)

@@ -1,5 +1,6 @@
 """The report's pictures, as byte-stable PNG files: image grids (samples per class,
-cluster galleries, reconstructions), loss curves and 2-D maps of the representation."""
+cluster galleries, reconstructions) of any image shape, grey or colour, loss curves and 2-D
+maps of the representation."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Sequence
 
 import numpy as np
 
-from ..data.idx import CLASS_NAMES, IMAGE_SHAPE
 from ..files import atomic_path
 
 TITLE_TOP = 0.1  # inches from a grid figure's top edge to its title's top
@@ -34,13 +34,23 @@ def save_figure(figure, path: str | Path, dpi: int = 100) -> None:
         tmp.write_bytes(buffer.getvalue())
 
 
+def show_image(ax, row: np.ndarray, image_shape: tuple[int, int, int]) -> None:
+    """Draw one prepared row on ``ax`` as an ``(height, width, channels)`` image: grey on a grey
+    scale, colour as it is."""
+    image = np.asarray(row).reshape(image_shape)
+    if image_shape[2] == 1:
+        ax.imshow(image[:, :, 0], cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(np.clip(image, 0, 1))
+
+
 def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], title: str,
-               column_labels: Sequence[str] | None = None):
-    """One row of 28×28 images (given as pixel rows) per entry of ``rows``, labelled on the
-    left; a row shorter than the longest leaves its last cells empty."""
+               image_shape: tuple[int, int, int], column_labels: Sequence[str] | None = None):
+    """One row of images (given as prepared pixel rows of ``image_shape``) per entry of
+    ``rows``, labelled on the left; a row shorter than the longest leaves its last cells empty."""
     plt = pyplot()
     n_cols = max(len(r) for r in rows)
-    label_width = 1.6
+    label_width = 1.6 if any(row_labels) else 0.1  # inches left of the images for the row labels
     # Room, in inches, for the column labels' lines after the first.
     extra = 0.14 * max((label.count("\n") for label in column_labels), default=0) if column_labels else 0.0
     figure, axes = plt.subplots(len(rows), n_cols, squeeze=False,
@@ -53,7 +63,7 @@ def image_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str], title: str
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if c < len(images):
-                ax.imshow(np.asarray(images[c]).reshape(IMAGE_SHAPE), cmap="gray", vmin=0, vmax=1)
+                show_image(ax, images[c], image_shape)
             if column_labels is not None and r == 0:
                 ax.set_title(column_labels[c], fontsize=8)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
@@ -82,11 +92,13 @@ def loss_figure(train: Sequence[float], val: Sequence[float], title: str):
     return figure
 
 
-def map_figure(xy: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], title: str):
+def map_figure(xy: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], title: str, legend: Sequence[str]):
     """Scatter plots of the same 2-D points side by side, one per panel, each point coloured
-    by a class index (0-9; -1, an unmatched cluster, in black); one shared legend of the class names."""
+    by an index into ``legend`` (a class, or a cluster; -1, an unmatched cluster, in black);
+    one shared legend. Beyond ten entries the colours repeat."""
     plt = pyplot()
-    colours = plt.get_cmap("tab10").colors
+    palette = plt.get_cmap("tab10").colors
+    colours = [palette[i % len(palette)] for i in range(len(legend))]
     figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.9), squeeze=False)
     for ax, (panel_title, classes) in zip(axes[0], panels):
         rgb = np.array([colours[c] if c >= 0 else (0.0, 0.0, 0.0) for c in classes])
@@ -95,7 +107,7 @@ def map_figure(xy: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], title: 
         ax.set_xticks([])
         ax.set_yticks([])
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=colours[i], label=name)
-               for i, name in enumerate(CLASS_NAMES)]
+               for i, name in enumerate(legend)]
     figure.legend(handles=handles, loc="lower center", ncol=5, fontsize=9, frameon=False)
     figure.suptitle(title, fontsize=11)
     figure.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.16, wspace=0.05)

@@ -1,7 +1,10 @@
 """The explorer page: a directory with ``index.html`` (the map and the views, plain
 JavaScript on a canvas, see docs/explorer.md for why), ``data.js`` (every row's
 coordinates, classes, clusters and scores as base64 typed arrays) and the images as PNG
-sprite sheets. It opens from ``file://`` with nothing fetched from the network."""
+sprite sheets, at the data's size, grey or in colour. It opens from ``file://`` with nothing
+fetched from the network. Without labels the page has no classes: no confusion view, no
+colouring by class, and two methods disagree on a row when its clusters are not the ones
+matched to each other (Hungarian matching of the two methods' clusters)."""
 
 from __future__ import annotations
 
@@ -16,8 +19,8 @@ import numpy as np
 from PIL import Image
 
 from ..data.dataset import SPLITS
-from ..data.idx import CLASS_NAMES
 from ..errors import not_found
+from ..evaluation.metrics import match_clusters
 from ..files import atomic_path
 from ..methods import METHODS
 from ..params import Settings, setting
@@ -25,7 +28,6 @@ from .layout import LayoutConfig
 from .run import PROBABILISTIC, ExplorerRun
 from .template import PAGE_HTML
 
-SIDE = 28
 INDEX = "index.html"
 IMAGE_BITS = (1, 2, 4, 8)
 # The params that say what a run is, shown at the top of the page.
@@ -52,7 +54,7 @@ class ExploreConfig(Settings):
     least_typical: int = setting("integer", minimum=1)
     # map points, in CSS pixels
     point_size: float = setting("number", minimum=0.5, maximum=20)
-    # the hovered image is drawn this many times 28 pixels wide
+    # the hovered image is drawn this many times its width in pixels
     hover_zoom: int = setting("integer", minimum=1)
 
     @property
@@ -62,29 +64,41 @@ class ExploreConfig(Settings):
 
 
 def quantize(images: np.ndarray, bits: int) -> np.ndarray:
-    """uint8 greys to ``2**bits`` levels, as level indices."""
+    """uint8 values to ``2**bits`` levels, as level indices."""
     top = 2 ** bits - 1
     return np.round(images.astype(np.float32) * top / 255).astype(np.uint8)
 
 
-def sprite_sheets(images: np.ndarray, side: int, bits: int) -> list[bytes]:
-    """PNG sheets of ``side`` × ``side`` images, row by row, with ``2**bits`` grey levels
-    (a palette PNG of that bit depth: a quarter of the size of 8-bit greys at 4 bits)."""
-    levels = quantize(images, bits)
+def _sheet_png(grid: np.ndarray, bits: int) -> bytes:
+    """One sheet of level indices, ``(height, width, channels)``: grey as a palette PNG of
+    ``bits`` bits (a quarter of the size of 8-bit greys at 4 bits), colour as RGB whose values
+    are the levels' 8-bit values."""
     top = 2 ** bits - 1
-    palette = [round(255 * i / top) for i in range(top + 1) for _ in range(3)]
+    if grid.shape[2] == 1:
+        picture = Image.fromarray(np.ascontiguousarray(grid[:, :, 0]), "P")
+        picture.putpalette([round(255 * i / top) for i in range(top + 1) for _ in range(3)])
+        options = {"bits": bits}
+    else:
+        picture = Image.fromarray(np.round(grid.astype(np.float32) * 255 / top).astype(np.uint8), "RGB")
+        options = {}
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG", compress_level=6, **options)
+    return buffer.getvalue()
+
+
+def sprite_sheets(images: np.ndarray, side: int, bits: int) -> list[bytes]:
+    """PNG sheets of ``side`` × ``side`` images (``(n, height, width, channels)`` uint8), row by
+    row, with ``2**bits`` levels of grey, or of each colour."""
+    levels = quantize(images, bits)
+    _, height, width, channels = levels.shape
     per_sheet, sheets = side * side, []
     for start in range(0, len(levels), per_sheet):
         chunk = levels[start:start + per_sheet]
-        padded = np.zeros((per_sheet, SIDE, SIDE), dtype=np.uint8)
+        padded = np.zeros((per_sheet, height, width, channels), dtype=np.uint8)
         padded[:len(chunk)] = chunk
         rows = -(-len(chunk) // side)
-        grid = padded[:rows * side].reshape(rows, side, SIDE, SIDE).transpose(0, 2, 1, 3)
-        picture = Image.fromarray(np.ascontiguousarray(grid.reshape(rows * SIDE, side * SIDE)), "P")
-        picture.putpalette(palette)
-        buffer = io.BytesIO()
-        picture.save(buffer, "PNG", bits=bits, compress_level=6)
-        sheets.append(buffer.getvalue())
+        grid = padded[:rows * side].reshape(rows, side, height, width, channels).transpose(0, 2, 1, 3, 4)
+        sheets.append(_sheet_png(grid.reshape(rows * height, side * width, channels), bits))
     return sheets
 
 
@@ -97,17 +111,34 @@ def key_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {section: {key: params[section][key] for key in keys} for section, keys in KEY_PARAMS.items()}
 
 
+def cluster_matches(clusters: Mapping[str, np.ndarray]) -> dict[str, dict[str, list[int]]]:
+    """For each ordered pair of methods ``(a, b)``, each of ``b``'s clusters as the cluster of
+    ``a`` it is matched to (Hungarian matching on every row; -1: unmatched): where two methods
+    without classes disagree."""
+    matches: dict[str, dict[str, list[int]]] = {}
+    for a, first in clusters.items():
+        for b, second in clusters.items():
+            mapping = match_clusters(first, second)
+            matches.setdefault(a, {})[b] = [mapping.get(c, -1) for c in range(int(second.max()) + 1)]
+    return matches
+
+
 def page_data(run: ExplorerRun, xy: np.ndarray, config: ExploreConfig, params: Mapping[str, Any],
               sheets: int) -> dict[str, Any]:
     """What ``data.js`` holds: the run's tables as JSON, every row's values as typed arrays."""
+    description = run.description
     arrays = {"x": _encoded(xy[:, 0], "float32"), "y": _encoded(xy[:, 1], "float32"),
-              "split": _encoded(run.split, "uint8"), "label": _encoded(run.label, "uint8"),
-              "typicality": _encoded(run.typicality, "float32")}
+              "split": _encoded(run.split, "uint8"), "typicality": _encoded(run.typicality, "float32")}
+    if description.labelled:
+        arrays["label"] = _encoded(run.label, "uint8")
     for method in METHODS:
         arrays[f"cluster_{method}"] = _encoded(run.clusters[method], "int32")
         arrays[f"membership_{method}"] = _encoded(run.membership[method], "float32")
     return {
-        "rows": int(len(run.label)), "splits": list(SPLITS), "classes": list(CLASS_NAMES),
+        "rows": int(len(run.label)), "splits": list(SPLITS), "name": description.name,
+        "classes": None if description.class_names is None else list(description.class_names),
+        "height": description.height, "width": description.width,
+        "matches": None if description.labelled else cluster_matches(run.clusters),
         "methods": dict(METHODS), "probabilistic": PROBABILISTIC,
         "cluster_classes": run.cluster_classes, "scores": run.scores, "params": key_params(params),
         "sheets": [f"images_{i}.png" for i in range(sheets)], "sheet_side": config.sheet_side,

@@ -1,6 +1,6 @@
 """What the explorer shows, read from a run's outputs: every image of every split with its
-true class, each method's cluster and how typical of it the image is, the mixture's
-probability, the typicality, and the run's scores and cluster classes.
+true class (if the data set has labels), each method's cluster and how typical of it the
+image is, the mixture's probability, the typicality, and the run's scores and cluster classes.
 
 A missing output fails with one line naming the stage that makes it."""
 
@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..data.dataset import SPLITS, load_split
+from ..data.description import DatasetDescription, read_description
 from ..errors import not_found
 from ..files import load_arrays, read_json, read_pickle
 from ..methods import METHODS, ON_FEATURES
@@ -22,10 +23,11 @@ METHOD_STAGES = {"baseline_kmeans": "baseline_kmeans", "ae_kmeans": "cluster_kme
 PROBABILISTIC = "ae_gmm"
 
 
-def check_inputs(prepared: Path, features: Path, assignments: Path, models: Path, typicality: Path,
+def check_inputs(description: Path, prepared: Path, features: Path, assignments: Path, models: Path, typicality: Path,
                  metrics: Path) -> None:
     """Fail on the first missing input, in pipeline order, naming the stage that makes it."""
-    needed = [*((prepared / f"{split}.npz", "preprocess") for split in SPLITS), (features, "encode"),
+    needed = [(description, "preprocess"),
+              *((prepared / f"{split}.npz", "preprocess") for split in SPLITS), (features, "encode"),
               (typicality, "typicality"), (metrics / "evaluate.json", "evaluate"),
               (metrics / "cluster_classes.json", "evaluate")]
     for method, stage in METHOD_STAGES.items():
@@ -42,15 +44,16 @@ class ExplorerRun:
     """What the explorer page shows of a run: every image of every split, with its class,
     features and clusters."""
 
-    images: np.ndarray                 # (n, 28, 28) uint8, the splits one after the other
+    description: DatasetDescription    # the data set: its name, image shape and classes (or none)
+    images: np.ndarray                 # (n, height, width, channels) uint8, the splits one after the other
     split: np.ndarray                  # (n,) index into SPLITS
-    label: np.ndarray                  # (n,) true class
+    label: np.ndarray                  # (n,) true class; UNLABELLED (-1) without labels
     features: np.ndarray               # (n, d) what the feature methods cluster
     clusters: dict[str, np.ndarray]    # method -> (n,) cluster
     membership: dict[str, np.ndarray]  # method -> (n,) probability (mixture) or distance to the centre
     typicality: np.ndarray             # (n,) share of validation images less typical
     scores: Mapping[str, Any]          # metrics/evaluate.json
-    cluster_classes: Mapping[str, Mapping[str, str]]  # metrics/cluster_classes.json
+    cluster_classes: Mapping[str, Mapping[str, str | None]]  # metrics/cluster_classes.json (null: no labels)
 
 
 def membership(model: Any, x: np.ndarray, clusters: np.ndarray, proba: np.ndarray | None) -> np.ndarray:
@@ -61,11 +64,13 @@ def membership(model: Any, x: np.ndarray, clusters: np.ndarray, proba: np.ndarra
     return np.asarray(values, dtype=np.float32)
 
 
-def load_explorer_run(prepared_dir: str, features_file: str, assignments_dir: str, models_dir: str,
+def load_explorer_run(description_file: str, prepared_dir: str, features_file: str, assignments_dir: str, models_dir: str,
                       typicality_file: str, metrics_dir: str) -> ExplorerRun:
     """Everything the page shows, every split in the order of :data:`SPLITS`."""
     prepared, assignments, models, metrics = map(Path, (prepared_dir, assignments_dir, models_dir, metrics_dir))
-    check_inputs(prepared, Path(features_file), assignments, models, Path(typicality_file), metrics)
+    check_inputs(Path(description_file), prepared, Path(features_file), assignments, models, Path(typicality_file),
+                 metrics)
+    description = read_description(description_file)
     pixels, labels = zip(*(load_split(prepared, split) for split in SPLITS))
     features = load_arrays(features_file, SPLITS)
     typicality = load_arrays(typicality_file, SPLITS)
@@ -84,9 +89,9 @@ def load_explorer_run(prepared_dir: str, features_file: str, assignments_dir: st
         closeness[method] = membership(model, feature_rows if method in ON_FEATURES else x,
                                        clusters[method], proba)
     return ExplorerRun(
-        images=np.round(x * 255).astype(np.uint8).reshape(-1, 28, 28),
+        description=description, images=np.round(x * 255).astype(np.uint8).reshape(-1, *description.image_shape),
         split=np.concatenate([np.full(len(y), i, dtype=np.uint8) for i, y in enumerate(labels)]),
-        label=np.concatenate(labels).astype(np.uint8), features=feature_rows, clusters=clusters,
+        label=np.concatenate(labels).astype(np.int16), features=feature_rows, clusters=clusters,
         membership=closeness, typicality=np.concatenate([typicality[s] for s in SPLITS]),
         scores=scores, cluster_classes=classes)
 

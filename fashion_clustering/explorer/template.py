@@ -1,13 +1,16 @@
 """The explorer's ``index.html``: plain HTML, CSS and JavaScript, no external file but the
 page's own ``data.js`` and image sheets. The map is drawn pixel by pixel into one canvas
 (70,000 points in a few milliseconds), hovering finds the nearest point through a grid
-index; the views list images as tiles of the sprite sheets."""
+index; the views list images as tiles of the sprite sheets, at the data's height and width.
+Without labels (``classes`` null) the page leaves out the confusion view and the colourings
+by class, names clusters by number, and finds disagreements through the matching of the
+two methods' clusters."""
 
 PAGE_HTML = r"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>Fashion-MNIST clustering: explorer</title>
+<title>clustering: explorer</title>
 <style>
 body { font: 14px/1.35 system-ui, sans-serif; margin: 12px; color: #222; }
 h1 { font-size: 20px; margin: 0 0 6px; } h2 { font-size: 16px; margin: 14px 0 6px; }
@@ -25,13 +28,13 @@ th { background: #f3f3f3; } #params { color: #555; margin: 6px 0; }
 #views > div { border: 1px solid #ddd; padding: 6px 10px; }
 #confusion td { cursor: pointer; } #confusion td:hover { outline: 2px solid #000; }
 #grid { display: flex; flex-wrap: wrap; gap: 2px; }
-.thumb { width: 56px; height: 56px; image-rendering: pixelated; background-repeat: no-repeat; outline: 1px solid #eee; }
+.thumb { image-rendering: pixelated; background-repeat: no-repeat; outline: 1px solid #eee; }
 .thumb.other { outline: 3px solid #d62728; outline-offset: -3px; }
 .part { width: 100%; font-weight: bold; margin-top: 6px; }
 </style>
 </head>
 <body>
-<h1>Fashion-MNIST clustering: every image of the run</h1>
+<h1 id="title">every image of the run</h1>
 <div id="scores"></div>
 <div id="params"></div>
 <div id="controls">
@@ -48,10 +51,10 @@ th { background: #f3f3f3; } #params { color: #555; margin: 6px 0; }
 <div id="views">
   <div><h2>A cluster</h2><select id="cluster-method"></select> <select id="cluster-id"></select>
     <button id="cluster-show">show</button></div>
-  <div><h2>A confusion cell</h2><select id="confusion-method"></select>
+  <div id="confusion-view"><h2>A confusion cell</h2><select id="confusion-method"></select>
     <p>rows: true class; columns: cluster (its matched class). Click a cell.</p><table id="confusion"></table></div>
   <div><h2>Where two methods disagree</h2><select id="dis-a"></select> <select id="dis-b"></select>
-    <button id="dis-show">show</button><p>images put in clusters of different classes</p></div>
+    <button id="dis-show">show</button><p id="dis-note">images put in clusters of different classes</p></div>
   <div><h2>Least typical</h2><button id="least-show">show</button><p>of each selected split</p></div>
 </div>
 <h2 id="grid-title"></h2><p id="grid-count"></p>
@@ -67,7 +70,12 @@ const decode = a => {
   return new ({float32: Float32Array, uint8: Uint8Array, int32: Int32Array}[a.dtype])(bytes.buffer);
 };
 const A = {}; for (const k in D.arrays) A[k] = decode(D.arrays[k]);
-const classIndex = Object.fromEntries(D.classes.map((c, i) => [c, i]));
+const L = D.classes !== null;  // the images have labels
+const H = D.height, W = D.width;
+const TILE_ZOOM = Math.max(1, Math.round(56 / Math.max(H, W)));  // a tile about 56 CSS pixels on its longer side
+document.title = `${D.name} clustering: explorer`;
+$("title").textContent = `${D.name} clustering: every image of the run`;
+const classIndex = Object.fromEntries((D.classes || []).map((c, i) => [c, i]));
 // each method's cluster -> index of its matched class (-1 unmatched), and each row's
 const matched = {};
 for (const m of methods) {
@@ -77,11 +85,12 @@ for (const m of methods) {
   const rows = new Int8Array(N); for (let i = 0; i < N; i++) rows[i] = table[cl[i]];
   matched[m] = {table, rows, k};
 }
-const clusterName = (m, c) => `${c} (${D.classes[matched[m].table[c]] ?? "unmatched"})`;
+const clusterName = (m, c) => L ? `${c} (${D.classes[matched[m].table[c]] ?? "unmatched"})` : `${c}`;
 const splitNames = {train: "train", val: "validation", test: "test"};
 
 // ---- header: scores and params
-{
+if (!L) $("scores").textContent = "The images have no labels: the clusters are not scored against classes.";
+else {
   const splits = D.splits;
   let h = "<table><tr><th>method</th>" + splits.map(s => `<th>${splitNames[s]} ACC</th><th>${splitNames[s]} NMI</th>`).join("") + "</tr>";
   for (const m of methods) {
@@ -89,9 +98,9 @@ const splitNames = {train: "train", val: "validation", test: "test"};
     h += `<tr><th>${D.methods[m]}</th>` + splits.map(p => s[p] ? `<td>${s[p].acc.toFixed(3)}</td><td>${s[p].nmi.toFixed(3)}</td>` : "<td></td><td></td>").join("") + "</tr>";
   }
   $("scores").innerHTML = h + "</table>";
-  $("params").textContent = Object.entries(D.params).map(([sec, kv]) =>
-    sec + ": " + Object.entries(kv).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")).join(" · ");
 }
+$("params").textContent = Object.entries(D.params).map(([sec, kv]) =>
+  sec + ": " + Object.entries(kv).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")).join(" · ");
 
 // ---- colours
 const PALETTE = ["#1f77b4","#ff7f0e","#2ca02c","#d62728","#9467bd","#8c564b","#e377c2","#7f7f7f","#bcbd22","#17becf",
@@ -101,8 +110,8 @@ const PAL = PALETTE.map(rgb);
 const RAMP = [[68,1,84],[59,82,139],[33,145,140],[94,201,98],[253,231,37]];
 const ramp = t => { const x = Math.min(Math.max(t, 0), 1) * 4, i = Math.min(3, Math.floor(x)), f = x - i;
   return RAMP[i].map((v, j) => Math.round(v + f * (RAMP[i + 1][j] - v))); };
-const colourOptions = [["true", "true class"], ...methods.flatMap(m => [["cluster:" + m, D.methods[m] + ": cluster"],
-  ["class:" + m, D.methods[m] + ": matched class"]]), ["typicality", "typicality"]];
+const colourOptions = [...(L ? [["true", "true class"]] : []), ...methods.flatMap(m => [["cluster:" + m, D.methods[m] + ": cluster"],
+  ...(L ? [["class:" + m, D.methods[m] + ": matched class"]] : [])]), ["typicality", "typicality"]];
 $("colour").innerHTML = colourOptions.map(([v, t]) => `<option value="${v}">${t}</option>`).join("");
 $("colour").value = "cluster:" + D.probabilistic;
 let colours = new Uint32Array(N);  // ABGR, for the pixel writes
@@ -116,7 +125,7 @@ function setColours() {
   } else {
     const key = kind === "true" ? A.label : kind === "class" ? matched[m].rows : A["cluster_" + m];
     for (let i = 0; i < N; i++) colours[i] = pack(key[i] < 0 ? [0, 0, 0] : PAL[key[i] % PAL.length]);
-    legend = kind === "cluster" ? matched[m].table.map((_, c) => [clusterName(m, c), PAL[c % PAL.length]])
+    legend = kind === "cluster" ? matched[m].table.map((_, c) => [(L ? "" : "cluster ") + clusterName(m, c), PAL[c % PAL.length]])
                                 : D.classes.map((c, i) => [c, PAL[i]]);
   }
   $("legend").innerHTML = legend.map(([t, c]) => `<span style="--c:rgb(${c})">${t}</span>`).join("");
@@ -188,11 +197,11 @@ function nearest(mx, my, radius) {
 // ---- images: sprite sheets, the tooltip, tiles
 const sheets = D.sheets.map(f => { const im = new Image(); im.src = f; return im; });
 const per = D.sheet_side * D.sheet_side;
-const where = i => { const k = i % per; return [Math.floor(i / per), (k % D.sheet_side) * 28, Math.floor(k / D.sheet_side) * 28]; };
+const where = i => { const k = i % per; return [Math.floor(i / per), (k % D.sheet_side) * W, Math.floor(k / D.sheet_side) * H]; };
 const tip = $("tooltip"), tipCanvas = $("tip-image"), tipCtx = tipCanvas.getContext("2d");
-tipCanvas.width = tipCanvas.height = 28 * D.hover_zoom;
+tipCanvas.width = W * D.hover_zoom; tipCanvas.height = H * D.hover_zoom;
 function describe(i) {
-  const lines = [`image ${i} · ${splitNames[D.splits[A.split[i]]]} · true class: <b>${D.classes[A.label[i]]}</b>`];
+  const lines = [`image ${i} · ${splitNames[D.splits[A.split[i]]]}` + (L ? ` · true class: <b>${D.classes[A.label[i]]}</b>` : "")];
   for (const m of methods) {
     const c = A["cluster_" + m][i], mem = A["membership_" + m][i];
     lines.push(`${D.methods[m]}: cluster ${clusterName(m, c)}` + (m === D.probabilistic
@@ -203,7 +212,7 @@ function describe(i) {
 }
 function drawTip(i) {
   const [s, x, y] = where(i), im = sheets[s];
-  const paint = () => { tipCtx.imageSmoothingEnabled = false; tipCtx.drawImage(im, x, y, 28, 28, 0, 0, tipCanvas.width, tipCanvas.height);
+  const paint = () => { tipCtx.imageSmoothingEnabled = false; tipCtx.drawImage(im, x, y, W, H, 0, 0, tipCanvas.width, tipCanvas.height);
     tip.dataset.imageShown = i; };
   tip.dataset.row = i; delete tip.dataset.imageShown;
   tipCtx.clearRect(0, 0, tipCanvas.width, tipCanvas.height);
@@ -218,10 +227,11 @@ function showTip(i, clientX, clientY) {
   tip.style.top = Math.min(clientY + 14, innerHeight - h - 4) + "px";
 }
 function tile(i, other) {
-  const [s, x, y] = where(i), z = 2, d = document.createElement("div");
+  const [s, x, y] = where(i), z = TILE_ZOOM, d = document.createElement("div");
   d.className = other ? "thumb other" : "thumb"; d.dataset.row = i;
   d.style.backgroundImage = `url("${D.sheets[s]}")`;
-  d.style.backgroundSize = `${D.sheet_side * 28 * z}px auto`;
+  d.style.width = `${W * z}px`; d.style.height = `${H * z}px`;
+  d.style.backgroundSize = `${D.sheet_side * W * z}px auto`;
   d.style.backgroundPosition = `-${x * z}px -${y * z}px`;
   return d;
 }
@@ -254,11 +264,13 @@ const clusterOptions = () => { const m = $("cluster-method").value;
 function showCluster() {
   const m = $("cluster-method").value, c = +$("cluster-id").value, cl = A["cluster_" + m], cls = matched[m].table[c];
   const rows = byMembership(m, selected().filter(i => cl[i] === c));
+  const title = `${D.methods[m]}, cluster ${clusterName(m, c)}, ordered by ` + (m === D.probabilistic ? "probability" : "distance to the centre");
+  if (!L) { showGrid(title, [{rows}]); return; }
   const other = rows.filter(i => A.label[i] !== cls).length;
-  showGrid(`${D.methods[m]}, cluster ${clusterName(m, c)}, ordered by ` + (m === D.probabilistic ? "probability" : "distance to the centre"),
-    [{rows, other: i => A.label[i] !== cls}], `${other.toLocaleString("en")} whose true class is not ${D.classes[cls] ?? "matched"} (outlined red)`);
+  showGrid(title, [{rows, other: i => A.label[i] !== cls}], `${other.toLocaleString("en")} whose true class is not ${D.classes[cls] ?? "matched"} (outlined red)`);
 }
 function confusionTable() {
+  if (!L) return;
   const m = $("confusion-method").value, cl = A["cluster_" + m], k = matched[m].k;
   const t = Array.from({length: D.classes.length}, () => new Array(k).fill(0));
   for (let i = 0; i < N; i++) if (visible[i]) t[A.label[i]][cl[i]]++;
@@ -275,7 +287,15 @@ $("confusion").addEventListener("click", e => {
   showGrid(`${D.methods[m]}: true class ${D.classes[r]} in cluster ${clusterName(m, c)}`, [{rows}]);
 });
 function showDisagreement() {
-  const a = $("dis-a").value, b = $("dis-b").value, ra = matched[a].rows, rb = matched[b].rows;
+  const a = $("dis-a").value, b = $("dis-b").value;
+  if (!L) {  // b's clusters as the clusters of a they are matched to
+    const ca = A["cluster_" + a], cb = A["cluster_" + b], match = D.matches[a][b];
+    const rows = selected().filter(i => match[cb[i]] !== ca[i]);
+    showGrid(`${D.methods[a]} and ${D.methods[b]} put these in clusters not matched to each other`, [{rows}],
+      `hover one for both clusters`);
+    return;
+  }
+  const ra = matched[a].rows, rb = matched[b].rows;
   const rows = selected().filter(i => ra[i] !== rb[i]);
   showGrid(`${D.methods[a]} and ${D.methods[b]} put these in clusters of different classes`, [{rows}],
     `hover one for both clusters`);
@@ -288,6 +308,7 @@ function showLeastTypical() {
   });
   showGrid(`The ${D.least_typical} least typical images of each split, least typical first`, parts);
 }
+if (!L) { $("confusion-view").hidden = true; $("dis-note").textContent = "images put in clusters not matched to each other"; }
 $("cluster-method").addEventListener("change", clusterOptions);
 $("cluster-show").addEventListener("click", showCluster);
 $("confusion-method").addEventListener("change", confusionTable);

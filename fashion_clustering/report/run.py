@@ -1,5 +1,6 @@
 """The files of one run that the report reads, loaded once: its params as the stages' own
-typed configs, its metrics, assignments, models and prepared data."""
+typed configs, the data set's description, its metrics (with the K guide and the figures that
+need no labels), assignments, models and prepared data."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pandas as pd
 
 from ..clustering.fit import GmmConfig, KMeansConfig, closeness_to_clusters
 from ..data.dataset import SPLITS, PreprocessConfig, load_split
+from ..data.description import DatasetDescription, read_description
 from ..data.fetch import OFFICIAL_SHA256, FetchConfig
+from ..data.sources import OFFICIAL_KIND, SourceConfig
 from ..errors import RUN_PIPELINE, PipelineError
 from ..files import load_arrays, read_json, read_pickle
 from ..machine import MACHINE_FILE
@@ -31,6 +34,7 @@ class RunSettings:
     """The params of the run, read by the same configs as the stages that used them."""
 
     fetch: FetchConfig
+    source: SourceConfig
     preprocess: PreprocessConfig
     baseline: KMeansConfig
     autoencoder: AutoencoderConfig
@@ -50,9 +54,9 @@ class RunSettings:
                 raise PipelineError(f"params.yaml: missing key '{name}'")
             return Section(params[name], name)
 
-        ae = section("train_autoencoder")
+        ae, fetch = section("train_autoencoder"), section("fetch")
         return cls(
-            fetch=FetchConfig.from_params(section("fetch")),
+            fetch=FetchConfig.from_params(fetch), source=SourceConfig.from_source_section(fetch.section("source")),
             preprocess=PreprocessConfig.from_params(section("preprocess")),
             baseline=KMeansConfig.from_params(section("baseline_kmeans")),
             autoencoder=AutoencoderConfig.from_params(ae), training=TrainingConfig.from_params(ae),
@@ -70,10 +74,13 @@ class Run:
     """The files of one run that the report reads."""
 
     settings: RunSettings
-    checksums: Mapping[str, str]
+    description: DatasetDescription
+    checksums: Mapping[str, str]  # the official files' SHA-256 (Fashion-MNIST's source only; else empty)
     class_counts: Mapping[str, Mapping[str, int]]
-    scores: Mapping[str, Mapping[str, Mapping[str, float]]]
-    cluster_classes: Mapping[str, Mapping[str, str]]
+    scores: Mapping[str, Mapping[str, Mapping[str, float]]]  # empty without labels
+    cluster_classes: Mapping[str, Mapping[str, str | None]]  # a cluster's class; None without labels
+    label_free: Mapping[str, Any]  # metrics/clusters.json: sizes, agreement, silhouettes
+    k_guide: Mapping[str, Any]  # metrics/choose_k.json
     losses: tuple[list[float], list[float]]
     splits: Mapping[str, tuple[np.ndarray, np.ndarray]]
     test_features: np.ndarray
@@ -110,19 +117,23 @@ def _test_clusters(assignments_dir: Path, models_dir: Path, splits: Mapping, fea
     return clusters, closeness
 
 
-def load_run(raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
+def load_run(description_file: str, raw_dir: str, prepared_dir: str, models_dir: str, features_file: str,
              assignments_dir: str, typicality_file: str, metrics_dir: str) -> Run:
     """Everything the report shows of a finished run, read from the stages' outputs."""
     raw, models, metrics = Path(raw_dir), Path(models_dir), Path(metrics_dir)
-    checksums = {name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in OFFICIAL_SHA256}
+    settings = RunSettings.from_params(load_params())
+    checksums = ({name: hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in OFFICIAL_SHA256}
+                 if settings.source.kind == OFFICIAL_KIND else {})
     splits = {split: load_split(prepared_dir, split) for split in ("train", "test")}
     features = load_arrays(features_file, SPLITS)["test"]
     clusters, closeness = _test_clusters(Path(assignments_dir), models, splits, features)
     return Run(
-        settings=RunSettings.from_params(load_params()), checksums=checksums,
+        settings=settings, description=read_description(description_file), checksums=checksums,
         class_counts=read_json(metrics / "class_counts.json", RUN_PIPELINE),
         scores=read_json(metrics / "evaluate.json", RUN_PIPELINE),
         cluster_classes=read_json(metrics / "cluster_classes.json", RUN_PIPELINE),
+        label_free=read_json(metrics / "clusters.json", RUN_PIPELINE),
+        k_guide=read_json(metrics / "choose_k.json", RUN_PIPELINE),
         losses=read_losses(metrics / "train_autoencoder"), splits=splits, test_features=features,
         test_clusters=clusters, closeness=closeness,
         autoencoder=load_autoencoder(str(models / "autoencoder.keras")),

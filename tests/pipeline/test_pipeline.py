@@ -115,7 +115,7 @@ def test_report_and_predict_answer_for_the_tiny_run(reproduced, tool_env, tmp_pa
             assert f"| {split} | {values} |" in report
     assert (project / "report/report.pdf").read_bytes()[:5] == b"%PDF-"
     figures = sorted((project / "report/figures").glob("*.png"))
-    assert len(figures) == 8 and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
+    assert len(figures) == 10 and all(f.read_bytes()[:4] == b"\x89PNG" for f in figures)
 
     # The real test images of the tiny run get the clusters and typicality the pipeline gave them.
     with np.load(project / "data/prepared/test.npz") as prepared:

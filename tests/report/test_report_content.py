@@ -1,5 +1,6 @@
 """The generated report: its pieces, its text read from the run's numbers, its figures and
-its PDF, byte-stable, on a small made-up run."""
+its PDF, byte-stable, on small made-up runs: 28×28 grey images in ten classes, and 8×8 colour
+images without labels."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from fashion_clustering.data.fetch import OFFICIAL_SHA256
 from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.errors import PipelineError
+from fashion_clustering.files import load_arrays, read_pickle, write_pickle
 from fashion_clustering.methods import METHODS
 from fashion_clustering.params import load_params
 from fashion_clustering.data.dataset import per_class_sample
+from fashion_clustering.data.description import DatasetDescription
 from fashion_clustering.evaluation.cluster_classes import largest_confusions, most_typical_rows
 from fashion_clustering.report.content import FLAGGED_SETS, cluster_rows, flagged_sets, compose, layer_rows, ranked_methods, training_extras
 from fashion_clustering.report.pictures import ReportConfig, least_typical, make_figures
@@ -23,6 +27,7 @@ from fashion_clustering.report.run import Run, RunSettings, read_losses
 from fashion_clustering.report.document import Chapter, Document, Figure, Paragraph, Table, to_markdown, write_pdf
 
 from conftest import PROJECT_ROOT
+from helpers import made_up_run_without_labels
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning"),
@@ -46,16 +51,16 @@ def test_least_typical_rows_come_first_ties_by_index():
 
 def test_per_class_sample_is_seeded_and_of_each_class():
     labels = np.repeat(np.arange(10), 6)
-    first = per_class_sample(labels, 4, seed=1)
+    first = per_class_sample(labels, 4, seed=1, n_classes=10)
     assert [labels[rows].tolist() for rows in first] == [[c] * 4 for c in range(10)]
-    assert [r.tolist() for r in per_class_sample(labels, 4, seed=1)] == [r.tolist() for r in first]
-    assert [r.tolist() for r in per_class_sample(labels, 4, seed=2)] != [r.tolist() for r in first]
+    assert [r.tolist() for r in per_class_sample(labels, 4, seed=1, n_classes=10)] == [r.tolist() for r in first]
+    assert [r.tolist() for r in per_class_sample(labels, 4, seed=2, n_classes=10)] != [r.tolist() for r in first]
 
 
 def test_cluster_rows_size_matched_class_and_purity():
     y = np.array([0, 0, 0, 1, 1, 2])
     clusters = np.array([3, 3, 5, 5, 5, 3])
-    rows = cluster_rows(y, clusters, {"3": "T-shirt/top", "5": "Trouser"})
+    rows = cluster_rows(y, clusters, {"3": "T-shirt/top", "5": "Trouser"}, CLASS_NAMES)
     assert rows == [["3", "3", "T-shirt/top", "T-shirt/top", "66.7%"],
                     ["5", "3", "Trouser", "Trouser", "66.7%"]]
 
@@ -63,8 +68,8 @@ def test_cluster_rows_size_matched_class_and_purity():
 def test_largest_confusions_are_off_diagonal():
     table = np.diag(np.full(10, 50))
     table[4, 2], table[6, 0], table[9, 7] = 30, 12, 20
-    assert largest_confusions(table, 2) == [(30, "Coat", "Pullover"), (20, "Ankle boot", "Sneaker")]
-    assert largest_confusions(np.diag(np.ones(10, int)), 3) == []
+    assert largest_confusions(table, 2, CLASS_NAMES) == [(30, "Coat", "Pullover"), (20, "Ankle boot", "Sneaker")]
+    assert largest_confusions(np.diag(np.ones(10, int)), 3, CLASS_NAMES) == []
 
 
 def test_training_extras_name_each_option_that_is_on():
@@ -96,21 +101,41 @@ def scores_of(rng) -> dict:
                 for s in SPLIT_NAMES} for m in METHODS}
 
 
-@pytest.fixture(scope="module")
-def run() -> Run:
-    from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder
+def label_free_of(clusters: dict, rng) -> dict:
+    """metrics/clusters.json of made-up clusters (the test split's sizes stand in for every split)."""
+    sizes = {m: {s: np.bincount(c, minlength=10).tolist() for s in SPLIT_NAMES} for m, c in clusters.items()}
+    pairs = ("baseline_kmeans vs ae_kmeans", "baseline_kmeans vs ae_gmm", "ae_kmeans vs ae_gmm")
+    return {"cluster_sizes": sizes, "agreement_ari": {s: {p: float(rng.random()) for p in pairs} for s in ("test", "train")},
+            "silhouette_test": {m: float(rng.uniform(-1, 1)) for m in METHODS} | {"baseline_kmeans": None},
+            "silhouette_rows": 60, "typicality_flagged": {s: 0.01 for s in SPLIT_NAMES}}
+
+
+K_GUIDE = {"criterion": "bic", "k": list(range(2, 9)), "bic": [100.0, 50.0, 20.0, 5.0, 4.0, 3.5, 3.0],
+           "chosen_k": 5, "tolerance": 0.01, "rows": 80}
+
+
+def made_up_run(description: DatasetDescription) -> Run:
+    """A run of random pixels of ``description``'s shape, with labels if it has classes."""
+    from fashion_clustering.representation import autoencoder as autoencoders
 
     rng = np.random.default_rng(0)
     y_train, y_test = np.repeat(np.arange(10), 8), np.repeat(np.arange(10), 6)
-    x_train = rng.random((len(y_train), 784), dtype=np.float32)
-    x_test = rng.random((len(y_test), 784), dtype=np.float32)
+    if not description.labelled:
+        y_train, y_test = np.full(len(y_train), -1, np.int8), np.full(len(y_test), -1, np.int8)
+    x_train = rng.random((len(y_train), description.row_length), dtype=np.float32)
+    x_test = rng.random((len(y_test), description.row_length), dtype=np.float32)
     clusters = {m: rng.permutation(np.arange(len(y_test)) % 10) for m in METHODS}
-    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 3, [16], [8]))
-    counts = {s: {name: n for name in CLASS_NAMES} for s, n in zip(SPLIT_NAMES, (8, 2, 6))}
+    with pytest.MonkeyPatch.context() as patch:  # until build_autoencoder takes the data's shape (branch models)
+        patch.setattr(autoencoders, "N_PIXELS", description.row_length)
+        autoencoder, _ = autoencoders.build_autoencoder(autoencoders.AutoencoderConfig("dense", 3, [16], [8]))
+    names = description.class_names
+    counts = {s: {name: n for name in names or ()} for s, n in zip(SPLIT_NAMES, (8, 2, 6))}
     return Run(
-        settings=RunSettings.from_params(load_params(PROJECT_ROOT / "params.yaml")), checksums=dict(OFFICIAL_SHA256),
-        class_counts=counts, scores=scores_of(rng),
-        cluster_classes={m: {str(c): CLASS_NAMES[(c + 1) % 10] for c in range(10)} for m in METHODS},
+        settings=RunSettings.from_params(load_params(PROJECT_ROOT / "params.yaml")), description=description,
+        checksums=dict(OFFICIAL_SHA256) if names else {}, class_counts=counts,
+        scores=scores_of(rng) if names else {},
+        cluster_classes={m: {str(c): names[(c + 1) % 10] if names else None for c in range(10)} for m in METHODS},
+        label_free=label_free_of(clusters, rng), k_guide=K_GUIDE,
         losses=([0.05, 0.03, 0.02], [0.04, 0.03, 0.025]),
         splits={"train": (x_train, y_train), "test": (x_test, y_test)},
         test_features=rng.normal(size=(len(y_test), 3)).astype(np.float32), test_clusters=clusters,
@@ -122,21 +147,45 @@ def run() -> Run:
 
 
 @pytest.fixture(scope="module")
+def run() -> Run:
+    return made_up_run(DatasetDescription("Fashion-MNIST", 28, 28, 1, CLASS_NAMES, {"train": 80, "val": 20, "test": 60}))
+
+
+@pytest.fixture(scope="module")
 def written(run, tmp_path_factory):
     """The report written twice into different folders: ``(first, second)``."""
-    folders = []
-    for name in ("first", "second"):
-        folder = tmp_path_factory.mktemp(name)
-        figures = make_figures(run, CONFIG, folder / "figures")
-        document = compose(run, CONFIG, {k: p.relative_to(folder) for k, p in figures.items()},
-                           Path("confusion"))
-        (folder / "report.md").write_text(to_markdown(document))
+    return [write_report(run, tmp_path_factory.mktemp(name)) for name in ("first", "second")]
+
+
+def write_report(run: Run, folder: Path) -> Path:
+    """The report of ``run`` in ``folder``, Markdown and PDF, as the stage writes it."""
+    figures = make_figures(run, CONFIG, folder / "figures")
+    document = compose(run, CONFIG, {k: p.relative_to(folder) for k, p in figures.items()}, Path("confusion"))
+    (folder / "report.md").write_text(to_markdown(document))
+    if run.description.labelled:
         (folder / "confusion").mkdir()
         for method in METHODS:  # stand-ins for the evaluate stage's heatmaps, which the report shows
             (folder / "confusion" / f"confusion_{method}.png").write_bytes(figures["loss"].read_bytes())
-        write_pdf(document, folder / "report.pdf", folder)
-        folders.append(folder)
-    return folders
+    write_pdf(document, folder / "report.pdf", folder)
+    return folder
+
+
+def test_a_report_without_labels_shows_clusters_not_classes(tmp_path):
+    description = DatasetDescription("colour squares", 8, 8, 3, None, {"train": 80, "val": 20, "test": 60})
+    unlabelled = made_up_run(description)
+    folder = write_report(unlabelled, tmp_path)
+    text = (folder / "report.md").read_text()
+    assert text.startswith("# Clustering colour squares without labels")
+    assert "colour squares: 8×8 colour images without labels." in text
+    for needs_classes in ("ACC", "NMI", "confusion", "matched class", "SHA-256", "Fashion", "garment", "clothing"):
+        assert needs_classes not in text, needs_classes
+    assert "| cluster | train | val | test |" in text and "the K guide" in text and "**K = 5**" in text
+    ari = unlabelled.label_free["agreement_ari"]["test"]["ae_kmeans vs ae_gmm"]
+    assert f"agree with an adjusted Rand index of {ari:.3f}" in text
+    assert "Autoencoder + K-Means, equal sizes; Autoencoder + GMM, equal sizes" in text
+    for path in re.findall(r"!\[[^]]*\]\(([^)]+)\)", text):
+        assert (folder / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    assert (folder / "report.pdf").read_bytes().startswith(b"%PDF-")
 
 
 def test_report_has_the_course_sections_and_every_score(run, written):
@@ -203,7 +252,7 @@ def test_the_results_say_what_typicality_flags(run, written):
                                                                    "test images moved 12 pixels"]
     for name, title in flagged_sets(run.flagged):
         assert f"| {title} | {run.flagged[name]:.1%} |" in text
-    assert "![Figure 11](figures/typicality.png)" in text
+    assert "](figures/typicality.png)" in text
 
 
 def test_losses_are_read_from_dvclives_tsv_to_the_last_bit(tmp_path):
@@ -217,3 +266,55 @@ def test_losses_are_read_from_dvclives_tsv_to_the_last_bit(tmp_path):
     (tmp_path / "plots" / "metrics" / "eval" / "loss.tsv").write_text("step\tval\n0\t1\n")
     with pytest.raises(PipelineError, match=r"eval/loss\.tsv: expected DVCLive's step/loss TSV"):
         read_losses(tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning")
+def test_the_report_stage_on_grey_images_of_another_size_without_labels(tmp_path, monkeypatch, run_script):
+    """The stage itself, on made-up 8×8 grey images without labels, their clusters and a small
+    autoencoder of their size."""
+    from fashion_clustering.files import write_json
+    from fashion_clustering.representation import autoencoder as autoencoders
+    from fashion_clustering.typicality.scores import SCORES, Calibration, save_calibration
+
+    rng = np.random.default_rng(3)
+    rows = {"train": 80, "val": 20, "test": 40}
+    made_up_run_without_labels(tmp_path, DatasetDescription("grey squares", 8, 8, 1, None, rows), seed=3)
+    (tmp_path / "data/raw").mkdir()
+    save_calibration(tmp_path / "data/models/typicality.npz",
+                     Calibration(np.sort(rng.random((20, len(SCORES))), axis=0), np.arange(20), 0.05))
+    write_pickle(tmp_path / "data/models/ae_gmm.pkl", read_pickle(tmp_path / "data/models/ae_kmeans.pkl", ""))
+    with pytest.MonkeyPatch.context() as patch:  # until build_autoencoder takes the data's shape (branch models)
+        patch.setattr(autoencoders, "N_PIXELS", 64)
+        model, _ = autoencoders.build_autoencoder(autoencoders.AutoencoderConfig("dense", 3, [16], [8]))
+    autoencoders.save_model(model, str(tmp_path / "data/models/autoencoder.keras"))
+    metrics = tmp_path / "metrics"
+    for split in ("train", "eval"):
+        (metrics / f"train_autoencoder/plots/metrics/{split}").mkdir(parents=True)
+        (metrics / f"train_autoencoder/plots/metrics/{split}/loss.tsv").write_text("step\tloss\n0\t0.05\n1\t0.04\n")
+    write_json(metrics / "train_autoencoder/machine.json",
+               {"model": "AMD EPYC", "vector_extensions": ["avx2"], "cpus": 2, "tensorflow_threads": 2})
+    write_json(metrics / "class_counts.json", {s: {} for s in rows})
+    write_json(metrics / "evaluate.json", {})
+    write_json(metrics / "cluster_classes.json", {m: {str(c): None for c in range(4)} for m in METHODS})
+    clusters = {m: load_arrays(tmp_path / f"data/assignments/{m}.npz", tuple(rows)) for m in METHODS}
+    write_json(metrics / "clusters.json", label_free_of({m: c["test"] for m, c in clusters.items()}, rng))
+    write_json(metrics / "choose_k.json", K_GUIDE)
+    write_json(metrics / "typicality.json", {"flagged": {name: 0.5 for name in [*FLAGGED_SETS, "test_moved_2px"]},
+                                              "threshold": 0.05})
+    (tmp_path / "dvc.yaml").write_text((PROJECT_ROOT / "dvc.yaml").read_text())
+    params = load_params(PROJECT_ROOT / "params.yaml")
+    params["fetch"]["source"].update(kind="arrays", path="squares.npz")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+    status, err = run_script("stages/report.py", "data/dataset.json", "data/raw", "data/prepared", "data/models",
+                             "data/features.npz", "data/assignments", "data/typicality.npz", "metrics", "report")
+    assert status == 0, err
+    text = (tmp_path / "report/report.md").read_text()
+    assert text.startswith("# Clustering grey squares without labels") and "8×8 grey images without labels" in text
+    assert "ACC" not in text and "SHA-256" not in text and "confusion" not in text
+    assert "They are read from the arrays source `squares.npz`." in text
+    assert "8×8 pixels) to the code" in text and "| total |  |  |  | " in text
+    figures = sorted(p.name for p in (tmp_path / "report/figures").glob("*.png"))
+    assert figures == sorted(["samples.png", "loss.png", "gallery_baseline_kmeans.png", "gallery_ae_kmeans.png",
+                              "gallery_ae_gmm.png", "map.png", "k_guide.png", "disagreements.png",
+                              "reconstructions.png", "typicality.png"])
