@@ -190,7 +190,7 @@ def test_workspace_experiment_shows_in_comparisons(reproduced, tool_env):
 
 @pytest.mark.parametrize("stage, section, key, value, expected", [
     ("cluster_gmm", "cluster_gmm", "covariance_type", "weird", "cluster_gmm.covariance_type"),
-    ("baseline_kmeans", "baseline_kmeans", "n_clusters", 0, "baseline_kmeans.n_clusters must be an integer >= 1"),
+    ("baseline_kmeans", "clusters", "n_clusters", 0, "clusters.n_clusters must be an integer >= 1"),
     ("train_autoencoder", "train_autoencoder", "architecture", "resnet", "train_autoencoder.architecture"),
     ("cluster_kmeans", "cluster_kmeans", "tol", None, "missing key 'cluster_kmeans.tol'"),
     ("report", "report", "gallery_size", 0, "report.gallery_size must be an integer >= 1"),
