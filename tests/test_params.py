@@ -315,7 +315,8 @@ GMM = {"covariance_type": "diag", "n_init": 2, "max_iter": 100, "tol": 1e-3,
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
-               "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": None}
+               "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": None,
+               "min_steps": 100}
 PREPROCESS = {"val_fraction": 0.25, "test_fraction": 0.1, "seed": 2, "max_train_images": None,
               "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
@@ -363,7 +364,7 @@ def test_autoencoder_and_training_config():
         input_noise=0.25)
     assert TrainingConfig.from_params(p) == TrainingConfig(
         epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4,
-        learning_rate_schedule="cosine", threads=None)
+        learning_rate_schedule="cosine", threads=None, min_steps=100)
 
 
 def test_the_three_methods_share_clusters_n_clusters(tmp_path):
@@ -424,6 +425,7 @@ def test_encode_config(manifold, umap):
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "architecture", "rnn"),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "dense_units", [64, 0]),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate", 0),
+        (TrainingConfig, "train_autoencoder", AUTOENCODER, "min_steps", -1),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "early_stopping_patience", 0),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate_schedule", "linear"),
         (UmapConfig, "encode.umap", UMAP, "n_neighbors", 1),
