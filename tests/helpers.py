@@ -20,6 +20,8 @@ from fashion_clustering.methods import METHODS
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 RAW_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+# Fashion-MNIST's image shape (height, width, channels), as its data/dataset.json says.
+FASHION_SHAPE = (28, 28, 1)
 
 
 def tiny_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

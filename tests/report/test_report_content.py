@@ -23,6 +23,7 @@ from fashion_clustering.report.run import Run, RunSettings, read_losses
 from fashion_clustering.report.document import Chapter, Document, Figure, Paragraph, Table, to_markdown, write_pdf
 
 from conftest import PROJECT_ROOT
+from helpers import FASHION_SHAPE
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning"),
@@ -105,7 +106,7 @@ def run() -> Run:
     x_train = rng.random((len(y_train), 784), dtype=np.float32)
     x_test = rng.random((len(y_test), 784), dtype=np.float32)
     clusters = {m: rng.permutation(np.arange(len(y_test)) % 10) for m in METHODS}
-    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 3, [16], [8]))
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 3, [16], [8]), FASHION_SHAPE)
     counts = {s: {name: n for name in CLASS_NAMES} for s, n in zip(SPLIT_NAMES, (8, 2, 6))}
     return Run(
         settings=RunSettings.from_params(load_params(PROJECT_ROOT / "params.yaml")), checksums=dict(OFFICIAL_SHA256),
