@@ -23,14 +23,11 @@ from fashion_clustering.data.prepare import prepare
 from fashion_clustering.data.sources import IdxFiles, SourceConfig, fetch_source
 from fashion_clustering.scratch import digits as scratch_digits, write_pictures
 
-from helpers import gzip_bytes, tree_snapshot
+from helpers import gzip_bytes, tinted, tree_snapshot
 
 PROJECT_PARAMS = yaml.safe_load((Path(__file__).parents[2] / "params.yaml").read_text())
 NO_FASHION_MNIST = FetchConfig((), None, 1.0)
 N_DIGITS = 1797
-# A colour per class, to tint the grey digits with.
-TINTS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255],
-                  [0, 255, 255], [255, 128, 0], [128, 0, 255], [0, 128, 255], [255, 255, 255]])
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +35,6 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
     """The digits as uint8 ``(1797, 8, 8)`` pictures and their labels, ordered by class (as a
     folder of class subfolders lists them)."""
     return scratch_digits()
-
-
-def tinted(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each grey digit as a colour picture, in its class's colour."""
-    return np.rint(images[..., None] * (TINTS[labels][:, None, None, :] / 255)).astype(np.uint8)
 
 
 def source(kind: str, path: Path, **settings) -> SourceConfig:
