@@ -105,18 +105,24 @@ def main() -> None:
                 print(f"== seed {seed}, variant {variant} ==", file=sys.stderr, flush=True)
                 runs.append({"seed": seed, "variant": variant, "overrides": overrides, "params": params,
                              **run_seed(project, params, env)})
-        test_images = int(len(load_arrays(project / "data/prepared/test.npz", ("y",))["y"]))
+                test_images = int(len(load_arrays(project / "data/prepared/test.npz", ("y",))["y"]))
+                write_results(args.name, runs, test_images)  # after every run: a long benchmark can be stopped
+
+
+def write_results(name: str, runs: list[dict], test_images: int) -> None:
+    """``benchmarks/results/<name>.json`` and ``.md`` from the runs so far."""
+    variants = list(dict.fromkeys(r["variant"] for r in runs))
     results = {
-        "commit": commit(), "cpu": describe_cpu(), "seeds": args.seeds, "test_images": test_images,
+        "commit": commit(), "cpu": describe_cpu(), "seeds": sorted({r["seed"] for r in runs}),
+        "test_images": test_images,
         "variants": {variant: {method: {score: summary([r["scores"][method][score] for r in runs
                                                          if r["variant"] == variant]) for score in SCORES}
                                for method in METHODS} for variant in variants},
         "runs": runs,
     }
     out = ROOT / "benchmarks" / "results"
-    (out / f"{args.name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (out / f"{args.name}.md").write_text(markdown(results))
-    print(markdown(results))
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / f"{name}.md").write_text(markdown(results))
 
 
 if __name__ == "__main__":

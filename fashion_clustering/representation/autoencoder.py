@@ -16,8 +16,8 @@ architecture:
 
 The training budget carries to a collection of another size: ``batch_size`` is at most the
 training rows, and ``min_steps`` is a floor on the gradient steps, so that a small collection
-trains for more epochs (:func:`training_budget`); the committed floor is the committed epochs'
-steps on the default data set, whose run it leaves as it was (docs/own_images.md).
+trains for more epochs (:func:`training_budget`); the committed floor is below the committed
+epochs' steps on the default data set, whose run it leaves as it was (docs/own_images.md).
 
 Training uses Adam on the mean squared error; with ``learning_rate_schedule: cosine`` its
 step size decays from ``learning_rate`` to zero over the run (cosine decay), so that the
