@@ -32,6 +32,8 @@ TINY = {
     "encode": {"umap": {"n_neighbors": 10, "n_epochs": 30}},
     "typicality": {"outliers_per_kind": 10, "moved_images": 20, "moved_shifts": [2]},
 }
+# The stages that make the three methods' assignments (and what they need).
+REPRO = ["dvc", "repro", "baseline_kmeans", "cluster_gmm"]
 # Above chance on the digits' test split (random clusters of ten balanced classes: ACC about 0.15).
 ABOVE_CHANCE_ACC = 0.4
 
@@ -56,7 +58,7 @@ def labelled(tmp_path_factory, tool_env) -> Path:
     images, labels = digits()
     project = project_of(tmp_path_factory.mktemp("labelled"), {"kind": "folder"},
                          lambda path: write_pictures(path, images, labels))
-    run(["dvc", "repro", "cluster_gmm"], project, tool_env)
+    run(REPRO, project, tool_env)
     return project
 
 
@@ -75,7 +77,7 @@ def test_npz_gives_the_folders_assignments(labelled, tmp_path, tool_env):
     images, labels = digits()
     project = project_of(tmp_path, {"kind": "arrays", "path": "data/digits.npz"},
                          lambda path: np.savez(path, x=images, y=labels))
-    run(["dvc", "repro", "cluster_gmm"], project, tool_env)
+    run(REPRO, project, tool_env)
     mine, folders = assignments(project), assignments(labelled)
     for method in METHODS:
         for split in SPLITS:
@@ -85,7 +87,7 @@ def test_npz_gives_the_folders_assignments(labelled, tmp_path, tool_env):
 def test_flat_folder_without_labels_is_clustered(tmp_path, tool_env):
     images, _ = digits()
     project = project_of(tmp_path, {"kind": "folder"}, lambda path: write_pictures(path, images))
-    run(["dvc", "repro", "cluster_gmm"], project, tool_env)
+    run(REPRO, project, tool_env)
     description = read_description(project / "data/dataset.json")
     assert not description.labelled
     assert all((load_split(project / "data/prepared", split)[1] == UNLABELLED).all() for split in SPLITS)
@@ -119,7 +121,7 @@ def test_colour_run_and_predict(tmp_path, tool_env, monkeypatch, capsys):
     colour = tinted(images, labels)
     project = project_of(tmp_path, {"kind": "folder", "channels": 3},
                          lambda path: write_pictures(path, colour, labels))
-    run(["dvc", "repro", "typicality", "cluster_gmm"], project, tool_env)
+    run([*REPRO, "typicality"], project, tool_env)
     description = read_description(project / "data/dataset.json")
     assert description.image_shape == (8, 8, 3)
     flagged = json.loads((project / "metrics/typicality.json").read_text())["flagged"]
