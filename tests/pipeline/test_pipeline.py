@@ -27,7 +27,7 @@ ABOVE_CHANCE = {"acc": 0.28, "nmi": 0.25}
 ABOVE_CHANCE_SPLITS = ("train", "test")
 TINY = {
     "preprocess": {"max_train_images": 500, "max_test_images": 200},
-    "train_autoencoder": {"epochs": 2, "dense_units": [64], "batch_size": 64},
+    "train_autoencoder": {"epochs": 2, "min_steps": 0, "dense_units": [64], "batch_size": 64},
     "encode": {"umap": {"n_neighbors": 10, "n_epochs": 20}},
     # Fewer images in the report's grids: each is a Matplotlib axes, the report's slowest part.
     "report": {"samples_per_class": 2, "gallery_size": 2},
