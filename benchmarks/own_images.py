@@ -72,7 +72,7 @@ def markdown(results: dict) -> str:
              f"by `preprocess.test_fraction`. Measured at `{results['commit']}` on {cpu['model']}, "
              f"{cpu['cpus']} CPUs.", "",
              "| variant | method | test ACC | test NMI | test ARI |", "|---|---|---|---|---|"]
-    for variant, summaries in results["variants"].items():
+    for variant, summaries in results["by_variant"].items():
         for method in METHODS:
             cells = [f"{summaries[method][s]['mean']:.3f} ± {summaries[method][s]['std']:.3f}" for s in SCORES]
             lines.append(f"| {variant} | {method} | {' | '.join(cells)} |")
@@ -115,7 +115,8 @@ def write_results(name: str, runs: list[dict], test_images: int) -> None:
     results = {
         "commit": commit(), "cpu": describe_cpu(), "seeds": sorted({r["seed"] for r in runs}),
         "test_images": test_images,
-        "variants": {variant: {method: {score: summary([r["scores"][method][score] for r in runs
+        # Not "variants": seeds.py renders the results files that have its keys.
+        "by_variant": {variant: {method: {score: summary([r["scores"][method][score] for r in runs
                                                          if r["variant"] == variant]) for score in SCORES}
                                for method in METHODS} for variant in variants},
         "runs": runs,
