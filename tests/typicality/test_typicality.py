@@ -250,3 +250,17 @@ def test_the_runs_garments_are_flagged_at_about_the_thresholds_rate(committed_ru
     alone = typicality(calibration, typicality_scores(encoder, decoder, x_test[7:8], batch_size, image_shape=FASHION_SHAPE))
     assert alone.tolist() == [shares["test"][7]]
 
+
+
+def test_centring_works_at_any_shape_and_in_colour():
+    """An object in a 6×10 colour frame, moved to a corner, is centred whole; a pixel is lit
+    if any of its channels is."""
+    shape = (6, 10, 3)
+    image = np.zeros(shape, np.float32)
+    image[0:2, 0:3, 2] = 1.0  # blue only, in the top left corner
+    rows = image.reshape(1, -1)
+    assert blank_margins(rows, shape).tolist() == [[0, 4, 0, 7]]
+    assert off_centre(rows, shape).tolist() == [7.0]
+    again = centred(rows, shape)
+    assert blank_margins(again, shape).tolist() == [[2, 2, 3, 4]]
+    assert again.sum() == rows.sum()
