@@ -70,8 +70,11 @@ def markdown(results: dict) -> str:
              f"committed ones, `fetch.source.kind: folder`, every `seed` key set to the seed; seeds "
              f"{', '.join(map(str, results['seeds']))}. Test split: the {results['test_images']} images held out "
              f"by `preprocess.test_fraction`. Measured at `{results['commit']}` on {cpu['model']}, "
-             f"{cpu['cpus']} CPUs.", "",
-             "| variant | method | test ACC | test NMI | test ARI |", "|---|---|---|---|---|"]
+             f"{cpu['cpus']} CPUs.", ""]
+    overrides = {run["variant"]: run["overrides"] for run in results["runs"]}
+    lines += [f"- `{variant}`: " + (", ".join(f"`{k}={json.dumps(v)}`" for k, v in changed.items())
+                                   or "the committed defaults") for variant, changed in overrides.items()]
+    lines += ["", "| variant | method | test ACC | test NMI | test ARI |", "|---|---|---|---|---|"]
     for variant, summaries in results["by_variant"].items():
         for method in METHODS:
             cells = [f"{summaries[method][s]['mean']:.3f} ± {summaries[method][s]['std']:.3f}" for s in SCORES]
