@@ -87,9 +87,8 @@ def digits_features(params: dict, epochs: int) -> dict[str, np.ndarray]:
     section = Section(params["train_autoencoder"], "train_autoencoder")
     model_config = autoencoders.AutoencoderConfig.from_params(section)
     training = dataclasses.replace(autoencoders.TrainingConfig.from_params(section), epochs=epochs)
-    autoencoders.N_PIXELS = x.shape[1]  # the autoencoder's input width, until it takes the data's shape
     autoencoders.seed_everything(section.values["seed"])
-    model, encoder = autoencoders.build_autoencoder(model_config)
+    model, encoder = autoencoders.build_autoencoder(model_config, digits.images.shape[1:] + (1,))
     autoencoders.train_autoencoder(model, train, val, training, [])
     umap = EncodeConfig.from_params(Section(params["encode"], "encode")).umap
     return {"autoencoder_umap": fit_umap(encoder.predict(train, verbose=0), umap).embedding,

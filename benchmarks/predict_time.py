@@ -94,14 +94,16 @@ def main(repeats: int) -> None:
     params = ROOT / "params.yaml"
     section = Section.load("typicality", params)
     models = load_models(ROOT / "data/models", ROOT / "metrics/cluster_classes.json",
-                         Section.load("encode", params).integer("batch_size", minimum=1), METHODS)
+                         Section.load("encode", params).integer("batch_size", minimum=1), METHODS,
+                         ROOT / "data/dataset.json")
+    shape = models.description.image_shape
     pixels = images.reshape(MANY, -1) / np.float32(255)
     count, seed = section.integer("outliers_per_kind", minimum=1), section.integer("seed", minimum=0) + 1
     flagged = {f"first {MANY:,} test images (cold runs above)": float(np.mean(column(many, "ae_gmm", "atypical"))),
-               "the same, turned a quarter turn": flagged_share(models, turned(pixels))}
-    flagged |= {f"the same, moved {shift} pixels": flagged_share(models, moved(pixels, shift))
+               "the same, turned a quarter turn": flagged_share(models, turned(pixels, shape))}
+    flagged |= {f"the same, moved {shift} pixels": flagged_share(models, moved(pixels, shift, shape))
                 for shift in section.integers("moved_shifts")}
-    flagged |= {f"{kind.title} ({count}, seed {seed})": flagged_share(models, kind.make(count, seed))
+    flagged |= {f"{kind.title} ({count}, seed {seed})": flagged_share(models, kind.make(count, seed, shape))
                 for kind in OUTLIERS.values()}
     timings = {f"cold, {name}": run["seconds"] for name, run in runs.items()}
     timings |= {"warm, one image": warm(models, pixels[:1], repeats),

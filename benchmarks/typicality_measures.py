@@ -47,6 +47,8 @@ from fashion_clustering.typicality.scores import (
     LIMITS, RANKED, SCORES, atypical, calibrate, turned, typicality, typicality_scores,
 )
 
+IMAGE_SHAPE = (SIDE, SIDE, 1)  # Fashion-MNIST's, whose run this benchmark measures
+
 ROOT = Path(__file__).resolve().parents[1]
 NEIGHBOURS = 20  # training codes whose mean distance is the code distance (UMAP's n_neighbors)
 ROW_CHUNK = 256  # rows whose distances to every training code are held at once (memory)
@@ -122,7 +124,7 @@ def all_scores(models: tuple, pixels: np.ndarray, batch_size: int) -> dict[str, 
     encoder, decoder, manifold, gmm = models
     codes = exact_encode(encoder, pixels, batch_size)
     x = pixels.astype(np.float64)
-    scores = dict(zip(SCORES, typicality_scores(encoder, decoder, pixels, batch_size).T))
+    scores = dict(zip(SCORES, typicality_scores(encoder, decoder, pixels, batch_size, IMAGE_SHAPE).T))
     scores["relative_squared_error"] = row_sums(np.square(x - exact_decode(decoder, codes, batch_size))) / row_sums(
         np.square(x))
     scores["code_distance"] = code_distances(codes, manifold.codes)
@@ -134,7 +136,7 @@ def all_scores(models: tuple, pixels: np.ndarray, batch_size: int) -> dict[str, 
 def clusters_right(project: Path, batch_size: int, pixels: dict[str, np.ndarray], classes: np.ndarray) -> dict:
     """By set of pixels, by method: the share of rows whose cluster's matched class is ``classes``'."""
     models = load_predict_models(project / "data/models", project / "metrics/cluster_classes.json", batch_size,
-                                 tuple(METHODS))
+                                 tuple(METHODS), project / "data/dataset.json")
     names = np.asarray(CLASS_NAMES)[classes]
     return {name: {method: float(np.mean([a.class_name == truth for a, truth in zip(answers, names)]))
                    for method, answers in assign(models, x).items()} for name, x in pixels.items()}
@@ -152,9 +154,9 @@ def main(project: Path) -> None:
     shifts, moved_count = p.integers("moved_shifts"), p.integer("moved_images")
     x_val = load_split(project / "data/prepared", "val")[0]
     x_test, y_test = load_split(project / "data/prepared", "test")
-    images = {"val": x_val, "test": x_test, "test turned": turned(x_test), "test inverted": 1 - x_test[:count]}
-    images |= {f"test moved {s} px": moved(x_test[:moved_count], s) for s in shifts}
-    images |= {"single dots": dots(count, seed)} | {kind.title: kind.make(count, seed) for kind in OUTLIERS.values()}
+    images = {"val": x_val, "test": x_test, "test turned": turned(x_test, IMAGE_SHAPE), "test inverted": 1 - x_test[:count]}
+    images |= {f"test moved {s} px": moved(x_test[:moved_count], s, IMAGE_SHAPE) for s in shifts}
+    images |= {"single dots": dots(count, seed)} | {kind.title: kind.make(count, seed, IMAGE_SHAPE) for kind in OUTLIERS.values()}
     models = load_models(project)
     start = time.perf_counter()
     scores = {name: all_scores(models, pixels, batch_size) for name, pixels in images.items()}
@@ -174,9 +176,9 @@ def main(project: Path) -> None:
     beyond_validation = {name: {set_: float((s[name] > scores["val"][name].max()).mean()) for set_, s in scores.items()}
                          for name in ("smoothness", "off_centre", "mass_off_centre", "code_distance")}
     garments = x_test[:moved_count]
-    centring = {"unmoved": garments, "unmoved, centred": centred(garments)}
-    centring |= {f"moved {s} px{how}": f(moved(garments, s)) for s in shifts
-                 for how, f in (("", lambda x: x), (", centred", centred))}
+    centring = {"unmoved": garments, "unmoved, centred": centred(garments, IMAGE_SHAPE)}
+    centring |= {f"moved {s} px{how}": f(moved(garments, s, IMAGE_SHAPE)) for s in shifts
+                 for how, f in (("", lambda x: x), (", centred", lambda x: centred(x, IMAGE_SHAPE)))}
     right = clusters_right(project, Section.load("encode", project / "params.yaml").integer("batch_size"), centring,
                            y_test[:moved_count])
     cpu = describe_cpu()

@@ -13,7 +13,7 @@ import difflib
 import math
 import urllib.parse
 from pathlib import Path
-from typing import Any, Collection, TypeVar
+from typing import Any, Collection, Mapping, TypeVar
 
 import yaml
 
@@ -255,11 +255,13 @@ class Settings:
     section of params.yaml: each field is declared once, with its rule, and read by its name."""
 
     @classmethod
-    def from_params(cls: type[SettingsT], section: Section, skip: Collection[str] = ()) -> SettingsT:
-        """The settings in ``section``, validated; fields in ``skip`` keep their defaults."""
-        values = {}
+    def from_params(cls: type[SettingsT], section: Section, skip: Collection[str] = (),
+                    given: Mapping[str, Any] | None = None) -> SettingsT:
+        """The settings in ``section``, validated; fields in ``skip`` keep their defaults, those
+        in ``given`` take its values (read elsewhere: another section's)."""
+        values = dict(given or {})
         for field in dataclasses.fields(cls):
-            if "setting" in field.metadata and field.name not in skip:
+            if "setting" in field.metadata and field.name not in skip and field.name not in values:
                 kind, rules = field.metadata["setting"]
                 values[field.name] = getattr(section, kind)(field.name, **rules)
         return cls(**values)

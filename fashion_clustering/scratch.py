@@ -1,5 +1,6 @@
 """A scratch copy of the project as its own git and DVC repository, where the end-to-end
-tests and the benchmark run the real pipeline without touching the project's workspace."""
+tests and the benchmarks run the real pipeline without touching the project's workspace; and
+real images that need no download to run it on: scikit-learn's 1,797 handwritten digits."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -40,3 +42,26 @@ def scratch_project(target: Path, params: dict[str, Any] | None = None) -> Path:
     subprocess.run(["git", "init", "-q"], cwd=target, check=True)
     git_commit(target, "scratch copy of the project")
     return target
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits as uint8 ``(1797, 8, 8)`` pictures (its 0..16 levels scaled to
+    0..255) and their labels, ordered by class (as a folder of class subfolders lists them)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    order = np.argsort(data.target, kind="stable")
+    images = np.rint(data.images[order] * 255 / data.images.max()).astype(np.uint8)
+    return images, data.target[order].astype(np.uint8)
+
+
+def write_pictures(root: Path, images: np.ndarray, labels: np.ndarray | None = None, suffix: str = ".png") -> Path:
+    """One picture file per image (grey ``(h, w)`` or colour ``(h, w, 3)``): in a subfolder
+    per label, or directly in ``root`` without labels; return ``root``."""
+    from PIL import Image
+
+    for i, image in enumerate(images):
+        folder = root if labels is None else root / str(labels[i])
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"{i:05d}{suffix}")
+    return root

@@ -19,6 +19,7 @@ from fashion_clustering.representation.autoencoder import (
     AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
 )
 from fashion_clustering.startup import start_program
+from helpers import FASHION_SHAPE
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,7 +131,7 @@ def saved(request, rows, tmp_path_factory):
     batch normalization's statistics are off their initial values. Trained once per session:
     the encoder's, the decoder's and the typicality's tests share them."""
     seed_everything(1)
-    autoencoder, _ = build_autoencoder(MODELS[request.param])
+    autoencoder, _ = build_autoencoder(MODELS[request.param], FASHION_SHAPE)
     train_autoencoder(autoencoder, rows[:48], rows[48:], TrainingConfig(1, 16, 1e-3, None, 0), [])
     path = tmp_path_factory.mktemp(request.param) / "model.keras"
     save_model(autoencoder, str(path))

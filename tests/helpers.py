@@ -20,6 +20,11 @@ from fashion_clustering.methods import METHODS
 TRAIN_IMAGES, TRAIN_LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
 TEST_IMAGES, TEST_LABELS = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
 RAW_NAMES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+# A colour per class, to tint the grey digits with (a colour data set that needs no download).
+TINTS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255],
+                  [0, 255, 255], [255, 128, 0], [128, 0, 255], [0, 128, 255], [255, 255, 255]])
+# Fashion-MNIST's image shape (height, width, channels), as its data/dataset.json says.
+FASHION_SHAPE = (28, 28, 1)
 
 
 def tiny_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,3 +136,8 @@ def made_up_run_without_labels(project: Path, description: Any, seed: int) -> No
     save_arrays(project / "data/assignments/ae_gmm.npz",
                 {**{s: rng.integers(0, 4, n).astype(np.int32) for s, n in rows.items()},
                  **{f"{s}_proba": rng.dirichlet(np.ones(4), n).astype(np.float32) for s, n in rows.items()}})
+
+
+def tinted(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each grey digit as a colour picture, in its class's colour."""
+    return np.rint(images[..., None] * (TINTS[labels][:, None, None, :] / 255)).astype(np.uint8)

@@ -16,6 +16,7 @@ from fashion_clustering.representation.autoencoder import build_autoencoder, loa
 from fashion_clustering.representation.exact_decoder import load_exact_decoder
 from fashion_clustering.representation.exact_encoder import load_exact_encoder
 from fashion_clustering.typicality.scores import Calibration, load_calibration, save_calibration
+from helpers import FASHION_SHAPE
 
 ELSEWHERE = {"scikit-learn": "1.8.0", "python": "3.10.4"}
 
@@ -86,7 +87,7 @@ def test_a_pickle_without_versions_says_so(tmp_path, caplog):
 
 @pytest.fixture(scope="module")
 def autoencoder():
-    return build_autoencoder(DENSE)[0]
+    return build_autoencoder(DENSE, FASHION_SHAPE)[0]
 
 
 @pytest.mark.parametrize("load", [load_exact_encoder, load_exact_decoder, load_autoencoder],

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
-from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig
+from fashion_clustering.clustering.fit import ClustersConfig, GmmConfig, KMeansConfig, read_n_clusters
 from fashion_clustering.data.dataset import PreprocessConfig
 from fashion_clustering.data.fetch import FetchConfig
 from fashion_clustering.data.sources import IdxFiles, SourceConfig
@@ -222,7 +223,7 @@ def test_missing_key_points_at_a_likely_misspelling():
 
 def test_declared_sections_are_the_stages_params():
     assert declared_sections(PROJECT_PIPELINE) == {
-        "fetch", "preprocess", "baseline_kmeans", "train_autoencoder", "encode", "cluster_kmeans",
+        "fetch", "preprocess", "clusters", "baseline_kmeans", "train_autoencoder", "encode", "cluster_kmeans",
         "cluster_gmm", "typicality", "choose_k", "evaluate", "report", "explore"}
 
 
@@ -303,14 +304,19 @@ def test_params_file_missing_or_not_a_mapping(tmp_path):
 
 # --- config dataclasses --------------------------------------------------------------------
 
-KMEANS = {"n_clusters": 10, "n_init": 3, "max_iter": 200, "tol": 1.0e-4, "seed": 7}
-GMM = {"n_components": 5, "covariance_type": "diag", "n_init": 2, "max_iter": 100, "tol": 1e-3,
+# The number of clusters the K-Means and mixture configs are given (read from the clusters
+# section of params.yaml by the stages).
+CLUSTERS = {KMeansConfig: {"n_clusters": 10}, GmmConfig: {"n_clusters": 5}}
+
+KMEANS = {"n_init": 3, "max_iter": 200, "tol": 1.0e-4, "seed": 7}
+GMM = {"covariance_type": "diag", "n_init": 2, "max_iter": 100, "tol": 1e-3,
        "reg_covar": 1e-6, "init_params": "k-means++", "seed": 1, "cluster_sizes": "equal",
        "size_tol": 1e-3, "size_max_iter": 50, "start": "both", "standardize": True}
 AUTOENCODER = {"architecture": "conv", "latent_dim": None, "dense_units": [64, 32],
                "conv_filters": [32, 64, 128], "epochs": 3, "batch_size": 128,
                "learning_rate": 0.001, "early_stopping_patience": 2, "seed": 4,
-               "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": None}
+               "input_noise": 0.25, "learning_rate_schedule": "cosine", "threads": None,
+               "min_steps": 100}
 PREPROCESS = {"val_fraction": 0.25, "test_fraction": 0.1, "seed": 2, "max_train_images": None,
               "max_test_images": 30}
 FETCH = {"source_dir": None, "debian_dir": "/usr/share/datasets/fashion-mnist",
@@ -320,12 +326,12 @@ UMAP = {"n_components": 2, "n_neighbors": 15, "min_dist": 0.1, "metric": "manhat
 
 
 def test_kmeans_config():
-    config = KMeansConfig.from_params(Section(KMEANS, "baseline_kmeans"))
+    config = KMeansConfig.from_params(Section(KMEANS, "baseline_kmeans"), n_clusters=10)
     assert config == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7)
     sized = KMeansConfig.from_params(
         Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3, size_max_iter=50,
                      standardize=True), "cluster_kmeans"),
-        sizes=True)
+        sizes=True, n_clusters=10)
     assert sized == KMeansConfig(n_clusters=10, n_init=3, max_iter=200, tol=1e-4, seed=7,
                                  cluster_sizes="equal", size_tol=1e-3, size_max_iter=50,
                                  standardize=True)
@@ -334,17 +340,17 @@ def test_kmeans_config():
 def test_only_the_features_kmeans_has_cluster_sizes():
     with pytest.raises(PipelineError) as info:
         with Section(dict(KMEANS, cluster_sizes="equal", size_tol=1e-3), "baseline_kmeans") as p:
-            KMeansConfig.from_params(p)
+            KMeansConfig.from_params(p, n_clusters=10)
     assert "unknown key 'baseline_kmeans.cluster_sizes'" in str(info.value)
     with pytest.raises(PipelineError) as info:
         KMeansConfig.from_params(Section(dict(KMEANS, cluster_sizes="equalish", size_tol=1e-3,
                                               size_max_iter=50, standardize=True), "cluster_kmeans"),
-                                 sizes=True)
+                                 sizes=True, n_clusters=10)
     assert "cluster_kmeans.cluster_sizes must be one of" in str(info.value)
 
 
 def test_gmm_config():
-    config = GmmConfig.from_params(Section(GMM, "cluster_gmm"))
+    config = GmmConfig.from_params(Section(GMM, "cluster_gmm"), n_clusters=5)
     assert config == GmmConfig(n_components=5, covariance_type="diag", n_init=2, max_iter=100,
                                tol=1e-3, reg_covar=1e-6, init_params="k-means++", seed=1,
                                cluster_sizes="equal", size_tol=1e-3, size_max_iter=50, start="both",
@@ -358,7 +364,23 @@ def test_autoencoder_and_training_config():
         input_noise=0.25)
     assert TrainingConfig.from_params(p) == TrainingConfig(
         epochs=3, batch_size=128, learning_rate=0.001, early_stopping_patience=2, seed=4,
-        learning_rate_schedule="cosine", threads=None)
+        learning_rate_schedule="cosine", threads=None, min_steps=100)
+
+
+def test_the_three_methods_share_clusters_n_clusters(tmp_path):
+    """One setting: the K-Means and mixture configs read it from the clusters section of
+    their section's file, and none of their sections has a count of its own any more."""
+    params = load_params(PROJECT_PARAMS)
+    assert "n_clusters" not in params["baseline_kmeans"] and "n_clusters" not in params["cluster_kmeans"]
+    assert "n_components" not in params["cluster_gmm"]
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({**params, "clusters": {"n_clusters": 4}}))
+    assert KMeansConfig.from_params(Section.load("baseline_kmeans", path)).n_clusters == 4
+    assert KMeansConfig.from_params(Section.load("cluster_kmeans", path), sizes=True).n_clusters == 4
+    assert GmmConfig.from_params(Section.load("cluster_gmm", path)).n_components == 4
+    path.write_text(yaml.safe_dump({**params, "clusters": {"n_clusters": 0}}))
+    with pytest.raises(PipelineError, match=r"clusters\.n_clusters must be an integer >= 1, got 0$"):
+        GmmConfig.from_params(Section.load("cluster_gmm", path))
 
 
 def test_umap_config():
@@ -389,20 +411,21 @@ def test_encode_config(manifold, umap):
 @pytest.mark.parametrize(
     "config_class, section_name, values, bad_key, bad_value",
     [
-        (KMeansConfig, "baseline_kmeans", KMEANS, "n_clusters", -3),
+        (ClustersConfig, "clusters", {"n_clusters": 10}, "n_clusters", -3),
+        (ClustersConfig, "clusters", {"n_clusters": 10}, "n_clusters", "ten"),
         (KMeansConfig, "cluster_kmeans", KMEANS, "tol", -1.0),
         (GmmConfig, "cluster_gmm", GMM, "covariance_type", "weird"),
         (GmmConfig, "cluster_gmm", GMM, "init_params", "kmeans++"),
         (GmmConfig, "cluster_gmm", GMM, "cluster_sizes", "balanced"),
         (GmmConfig, "cluster_gmm", GMM, "size_tol", 0),
         (GmmConfig, "cluster_gmm", GMM, "size_max_iter", 0),
-        (GmmConfig, "cluster_gmm", GMM, "n_components", "ten"),
         (GmmConfig, "cluster_gmm", GMM, "reg_covar", -1e-3),
         (GmmConfig, "cluster_gmm", GMM, "start", "kmeans"),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "threads", 0),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "architecture", "rnn"),
         (AutoencoderConfig, "train_autoencoder", AUTOENCODER, "dense_units", [64, 0]),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate", 0),
+        (TrainingConfig, "train_autoencoder", AUTOENCODER, "min_steps", -1),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "early_stopping_patience", 0),
         (TrainingConfig, "train_autoencoder", AUTOENCODER, "learning_rate_schedule", "linear"),
         (UmapConfig, "encode.umap", UMAP, "n_neighbors", 1),
@@ -416,7 +439,8 @@ def test_encode_config(manifold, umap):
 )
 def test_config_rejects_bad_value(config_class, section_name, values, bad_key, bad_value):
     with pytest.raises(PipelineError) as info:
-        config_class.from_params(Section({**values, bad_key: bad_value}, section_name))
+        config_class.from_params(Section({**values, bad_key: bad_value}, section_name),
+                                 **CLUSTERS.get(config_class, {}))
     message = str(info.value)
     assert f"{section_name}.{bad_key} must be" in message
     assert message.endswith(f"got {bad_value!r}")
@@ -435,7 +459,7 @@ def test_config_rejects_bad_value(config_class, section_name, values, bad_key, b
 def test_config_names_missing_key(config_class, values, section_name, key):
     incomplete = {k: v for k, v in values.items() if k != key}
     with pytest.raises(PipelineError) as info:
-        config_class.from_params(Section(incomplete, section_name))
+        config_class.from_params(Section(incomplete, section_name), **CLUSTERS.get(config_class, {}))
     assert str(info.value) == f"params.yaml: missing key '{section_name}.{key}'"
 
 
@@ -462,6 +486,7 @@ def test_project_params_all_parse():
 
 def test_project_params_have_ten_clusters():
     path = PROJECT_PARAMS
+    assert read_n_clusters(path) == 10
     assert KMeansConfig.from_params(Section.load("baseline_kmeans", path)).n_clusters == 10
     assert KMeansConfig.from_params(Section.load("cluster_kmeans", path), sizes=True).n_clusters == 10
     assert GmmConfig.from_params(Section.load("cluster_gmm", path)).n_components == 10

@@ -27,6 +27,9 @@ from .rowwise import RowwiseGaussianMixture, RowwiseKMeans
 log = logging.getLogger(__name__)
 
 CLUSTER_SIZES = ("equal", "free")
+# The one section, and key, of the number of clusters every method makes.
+CLUSTERS_SECTION = "clusters"
+N_CLUSTERS_KEY = f"{CLUSTERS_SECTION}.n_clusters"
 # Where EM starts: from the clusters of the cluster_kmeans stage (one start), from n_init
 # starts drawn by init_params, or from both, the best objective winning.
 GMM_STARTS = ("kmeans_clusters", "restarts", "both")
@@ -68,6 +71,19 @@ def check_params(section: Section, estimator: BaseEstimator, params: Mapping[str
 
 
 @dataclass(frozen=True)
+class ClustersConfig(Settings):
+    """The clusters section: how many clusters each of the three methods makes."""
+
+    n_clusters: int = setting("integer", minimum=1)
+
+
+def read_n_clusters(path: str | Path) -> int:
+    """``clusters.n_clusters`` of the params file at ``path``, validated."""
+    with Section.load(CLUSTERS_SECTION, path) as section:
+        return ClustersConfig.from_params(section).n_clusters
+
+
+@dataclass(frozen=True)
 class KMeansConfig(Settings):
     """A K-Means section: the baseline's on pixels, or the features' (with :data:`SIZE_SETTINGS`).
 
@@ -75,7 +91,7 @@ class KMeansConfig(Settings):
     (:func:`check_params`); the rest by the params reader's.
     """
 
-    n_clusters: int = setting("value")
+    n_clusters: int = setting("value")  # from the clusters section
     n_init: int = setting("value")
     max_iter: int = setting("value")
     tol: float = setting("value")
@@ -96,11 +112,13 @@ class KMeansConfig(Settings):
         return RowwiseKMeans(**_estimator_params(self, names))
 
     @classmethod
-    def from_params(cls, section: Section, sizes: bool = False) -> "KMeansConfig":
+    def from_params(cls, section: Section, sizes: bool = False, n_clusters: int | None = None) -> "KMeansConfig":
         """The settings in a K-Means section of params.yaml, validated; ``sizes``: the
-        section also has the :data:`SIZE_SETTINGS` (the features' K-Means does)."""
-        config = super().from_params(section, skip=() if sizes else SIZE_SETTINGS)
-        names = ("n_clusters", "n_init", "max_iter", "tol", "seed")
+        section also has the :data:`SIZE_SETTINGS` (the features' K-Means does).
+        ``n_clusters``: None reads ``clusters.n_clusters`` of the section's file."""
+        config = super().from_params(section, skip=() if sizes else SIZE_SETTINGS, given={
+            "n_clusters": read_n_clusters(section.file) if n_clusters is None else n_clusters})
+        names = ("n_init", "max_iter", "tol", "seed")
         check_params(section, EqualSizeKMeans() if sizes else RowwiseKMeans(),
                      _estimator_params(config, (*names, "size_tol", "size_max_iter") if sizes else names))
         return config
@@ -111,7 +129,7 @@ class GmmConfig(Settings):
     """The cluster_gmm section. As in :class:`KMeansConfig`, the mixture's own parameters
     are checked by its rules."""
 
-    n_components: int = setting("value")
+    n_components: int = setting("value")  # from the clusters section
     covariance_type: str = setting("value")
     n_init: int = setting("value")
     max_iter: int = setting("value")
@@ -138,11 +156,13 @@ class GmmConfig(Settings):
         return RowwiseGaussianMixture(verbose=1, **_estimator_params(self, self.MIXTURE_PARAMS))
 
     @classmethod
-    def from_params(cls, section: Section, skip: tuple[str, ...] = ()) -> "GmmConfig":
-        """The settings in the cluster_gmm section, validated."""
-        config = super().from_params(section, skip)
+    def from_params(cls, section: Section, skip: tuple[str, ...] = (), n_clusters: int | None = None) -> "GmmConfig":
+        """The settings in the cluster_gmm section, validated; its components are
+        ``n_clusters``, None: ``clusters.n_clusters`` of the section's file."""
+        config = super().from_params(section, skip, given={
+            "n_components": read_n_clusters(section.file) if n_clusters is None else n_clusters})
         check_params(section, EqualSizeGaussianMixture(), _estimator_params(
-            config, (*cls.MIXTURE_PARAMS, "size_tol", "size_max_iter")))
+            config, (*cls.MIXTURE_PARAMS[1:], "size_tol", "size_max_iter")))
         return config
 
 
@@ -150,7 +170,8 @@ def _check_fit_input(x: np.ndarray, n_clusters: int, name: str) -> None:
     if x.ndim != 2 or not np.isfinite(x).all():
         raise PipelineError(f"{name}: expected a finite 2-D array of features, got shape {x.shape}")
     if not 1 <= n_clusters <= len(x):
-        raise PipelineError(f"{name}: cannot make {n_clusters} clusters of {len(x)} rows")
+        raise PipelineError(f"{name}: cannot make {n_clusters} clusters of {len(x)} training rows; "
+                            f"set {N_CLUSTERS_KEY} to at most {len(x)}")
 
 
 def _fit(model: BaseEstimator, X: np.ndarray, name: str) -> BaseEstimator:

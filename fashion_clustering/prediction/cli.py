@@ -19,15 +19,15 @@ from ..explorer.page import page_url
 from ..methods import METHODS
 from ..params import Section
 from ..startup import start_program
-from .predict import HOW_PICTURES_ARE_CONVERTED, assign, how_typical, load_models, read_pixels
+from .predict import DEFAULT_SOURCE, HOW_PICTURES_ARE_CONVERTED, assign, how_typical, load_models, read_pixels
 
 COLUMNS = ("source", "index", "method", "cluster", "class", "probability", "typicality", "atypical", "why", "error")
 # What each score named in the ``why`` column says of a flagged image.
 WHY = {
     "error": "the autoencoder reconstructs it badly (noise, patterns)",
     "relative_error": "its reconstruction misses much of its ink (a thin drawing, text)",
-    "turn_gain": "it is reconstructed better turned (a garment lying on its side)",
-    "smoothness": "smoother than any garment (shading, a flat fill)",
+    "turn_gain": "it is reconstructed better turned (an object lying on its side)",
+    "smoothness": "smoother than any training image (shading, a flat fill)",
     "off_centre": "not in the middle of its frame (--centre centres arrays)",
 }
 
@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Assign images to the clusters of the run in the current workspace (its "
                     "models in data/models, its cluster names in metrics/cluster_classes.json). "
                     "One row per image and method: the source file and the image's index in it, "
-                    "the cluster, the class the cluster was matched to on the training split, "
+                    "the cluster, the class the cluster was matched to on the training split "
+                    "('cluster <k>' for a run without labels), "
                     "for the GMM the membership probability; then how typical the image is of "
                     "the training images (the share of validation images less typical than it, "
                     "by how the autoencoder reconstructs it, how smooth it is and where it lies in "
@@ -60,9 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--classes", default="metrics/cluster_classes.json",
                          help="each cluster's matched class (default: %(default)s)")
     predict.add_argument("--params", default="params.yaml", help="the run's params (default: %(default)s)")
+    predict.add_argument("--dataset", default="data/dataset.json",
+                         help="the run's data set's description: its images' shape (default: %(default)s)")
     predict.add_argument("--centre", action="store_true",
-                         help="move each garment of .npy and IDX arrays to the middle of its frame, as "
-                              "pictures' are (default: arrays as they are)")
+                         help="move each object of .npy and IDX arrays to the middle of its frame, as "
+                              "the default source's pictures are (default: arrays as they are)")
     explore = commands.add_parser(
         "explore", help="open the explorer page of the current workspace's run",
         description="Open the page the explore stage wrote (every image of the run on a 2-D map, "
@@ -86,12 +89,13 @@ def open_explorer(page_dir: str, print_only: bool) -> int:
     return 0
 
 
-def predict_rows(files: Sequence[str], models, centre_arrays: bool = False) -> list[dict]:
-    """One row per image and method, or one error row per file that cannot be read."""
+def predict_rows(files: Sequence[str], models, centre_arrays: bool = False, garments: bool = False) -> list[dict]:
+    """One row per image and method, or one error row per file that cannot be read; pictures
+    converted as garments if ``garments`` (see :func:`.predict.read_pixels`)."""
     rows = []
     for path in files:
         try:
-            pixels = read_pixels(path, centre_arrays)
+            pixels = read_pixels(path, models.description, garments, centre_arrays)
         except PipelineError as error:
             rows.append({column: None for column in COLUMNS} | {"source": path, "error": str(error)})
             continue
@@ -138,8 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     methods = tuple(METHODS) if args.method == "all" else (args.method,)
     try:
         batch_size = Section.load("encode", args.params).integer("batch_size", minimum=1)
-        models = load_models(args.models, args.classes, batch_size, methods)
-        rows = predict_rows(args.files, models, args.centre)
+        models = load_models(args.models, args.classes, batch_size, methods, args.dataset)
+        source = Section.load("fetch", args.params).section("source").text("kind")
+        rows = predict_rows(args.files, models, args.centre, garments=source == DEFAULT_SOURCE)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

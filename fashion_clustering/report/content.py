@@ -35,12 +35,13 @@ MOVED_PREFIX = "test_moved_"  # metrics/typicality.json's test images moved by N
 
 
 def flagged_sets(flagged: Mapping[str, float]) -> list[tuple[str, str]]:
-    """The sets of metrics/typicality.json and their titles: the splits and made-up kinds, then
-    the moved test images by distance."""
+    """The sets of metrics/typicality.json and their titles: the splits and made-up kinds (the
+    turned test images only where the run has them: square images), then the moved test images
+    by distance."""
     moved = sorted((name for name in flagged if name.startswith(MOVED_PREFIX)),
                    key=lambda name: int(name[len(MOVED_PREFIX):-2]))
-    return [*FLAGGED_SETS.items()] + [(name, f"test images moved {name[len(MOVED_PREFIX):-2]} pixels")
-                                      for name in moved]
+    return [(name, title) for name, title in FLAGGED_SETS.items() if name in flagged] + [
+        (name, f"test images moved {name[len(MOVED_PREFIX):-2]} pixels") for name in moved]
 
 
 def cluster_rows(y_true: np.ndarray, clusters: np.ndarray, names: Mapping[str, str],

@@ -124,22 +124,12 @@ def reconstructions_figure(run: Run, config: ReportConfig):
 
 def unlike_rows(run: Run, count: int) -> list[tuple[str, str, np.ndarray]]:
     """``(set of metrics/typicality.json, title, images)`` of the images the flag is measured on
-    beside the test images: the test images turned, then each made-up kind. Those the
-    typicality module makes at another shape than the data's are left out (its made-up kinds
-    are drawn at one fixed size)."""
-    x_test, seed = run.splits["test"][0], run.settings.typicality.seed
-    candidates = [("test_turned", "test, turned", lambda: turned(x_test[:count]))]
-    candidates += [(name, kind.title, lambda kind=kind: kind.make(count, seed)) for name, kind in OUTLIERS.items()]
-    rows = []
-    for name, title, make in candidates:
-        if name in run.flagged:
-            try:
-                images = make()
-            except ValueError:  # a reshape to the fixed size the module draws at
-                continue
-            if images.shape[1] == run.description.row_length:
-                rows.append((name, title, images))
-    return rows
+    beside the test images, drawn at the data's shape: the test images turned (a set only for
+    square images), then each made-up kind."""
+    x_test, seed, shape = run.splits["test"][0], run.settings.typicality.seed, run.description.image_shape
+    candidates = [("test_turned", "test, turned", lambda: turned(x_test[:count], shape))]
+    candidates += [(name, kind.title, lambda kind=kind: kind.make(count, seed, shape)) for name, kind in OUTLIERS.items()]
+    return [(name, title, make()) for name, title, make in candidates if name in run.flagged]
 
 
 def typicality_figure(run: Run, config: ReportConfig):

@@ -1,14 +1,23 @@
 """Keras 3 autoencoders whose encoder gives the codes the clusterers work on.
 
-Every model takes flattened 784-pixel rows, so the data files do not depend on the
+Every model takes flattened rows of ``height × width × channels`` values (the data set's
+description, :mod:`..data.description`), so the data files do not depend on the
 architecture:
 
-- ``dense``: 784 → hidden units (ReLU) → linear code of ``latent_dim``, mirrored back
-  (N2D/DEC's 784-500-500-2000-10 by default).
+- ``dense``: the row → hidden units (ReLU) → linear code of ``latent_dim``, mirrored back
+  (N2D/DEC's 500-500-2000 hidden layers and a code of 10 by default).
 - ``conv``: 3×3 convolutions with batch normalization and 2× max-pooling
   (the original course report's 32-64-128 network), mirrored with upsampling; with
-  ``latent_dim`` null the code is the flattened last feature map (7×7×128 = 6,272
-  values), otherwise a dense layer maps it to ``latent_dim`` values.
+  ``latent_dim`` null the code is the flattened last feature map, otherwise a dense layer maps it to ``latent_dim`` values. Its
+  poolings halve the height and width, so both must divide by 2 per pooling: images that do
+  not are refused in one line naming ``train_autoencoder.architecture`` (pad or fit them with
+  ``fetch.source.image_size``, or take ``dense``), rather than padded inside the model,
+  which would make the exact encoder and decoder learn a padding and a cropping layer.
+
+The training budget carries to a collection of another size: ``batch_size`` is at most the
+training rows, and ``min_steps`` is a floor on the gradient steps, so that a small collection
+trains for more epochs (:func:`training_budget`); the committed floor is below the committed
+epochs' steps on the default data set, whose run it leaves as it was (docs/own_images.md).
 
 Training uses Adam on the mean squared error; with ``learning_rate_schedule: cosine`` its
 step size decays from ``learning_rate`` to zero over the run (cosine decay), so that the
@@ -29,12 +38,11 @@ import logging
 import math
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
-from ..data.idx import N_PIXELS, SIDE
 from ..errors import PipelineError
 from ..files import package_versions, warn_if_made_elsewhere, write_zip
 from ..params import Settings, setting
@@ -63,9 +71,6 @@ class AutoencoderConfig(Settings):
         if self.architecture == "dense" and self.latent_dim is None:
             raise PipelineError("params.yaml: train_autoencoder.latent_dim must be an integer >= 1 "
                                 "for the dense architecture, got None")
-        if self.architecture == "conv" and SIDE % 2 ** (len(self.conv_filters) - 1):
-            raise PipelineError(f"params.yaml: train_autoencoder.conv_filters has {len(self.conv_filters)} "
-                                f"entries; expected at most 3 so that 28x28 pools evenly")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,20 @@ class TrainingConfig(Settings):
     learning_rate_schedule: str = setting("choice", "constant", options=LEARNING_RATE_SCHEDULES)
     # TensorFlow's pools; None: every CPU the process may use
     threads: int | None = setting("integer", TF_THREADS, minimum=1, optional=True)
+    # the fewest gradient steps of a run: more epochs on a small collection
+    min_steps: int = setting("integer", 0, minimum=0)
+
+
+def training_budget(config: TrainingConfig, n_train: int) -> TrainingConfig:
+    """``config`` for ``n_train`` training rows: batches of at most ``n_train`` rows, and
+    enough epochs for ``min_steps`` batches; the same config where it has both already."""
+    batch_size = max(1, min(config.batch_size, n_train))
+    epochs = max(config.epochs, math.ceil(config.min_steps / math.ceil(n_train / batch_size)))
+    if (epochs, batch_size) != (config.epochs, config.batch_size):
+        log.info("training budget for %d images: %d epochs of batches of %d (train_autoencoder.epochs %d, "
+                 "batch_size %d, min_steps %d)", n_train, epochs, batch_size, config.epochs, config.batch_size,
+                 config.min_steps)
+    return replace(config, epochs=epochs, batch_size=batch_size)
 
 
 def _keras():
@@ -101,17 +120,17 @@ def seed_everything(seed: int, threads: int = TF_THREADS) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _dense_coders(config: AutoencoderConfig):
+def _dense_coders(config: AutoencoderConfig, image_shape: tuple[int, int, int]):
     layers = _keras().layers
 
     encoder_layers = [layers.Dense(units, activation="relu") for units in config.dense_units]
     encoder_layers.append(layers.Dense(config.latent_dim, name="code"))
     decoder_layers = [layers.Dense(units, activation="relu") for units in reversed(config.dense_units)]
-    decoder_layers.append(layers.Dense(N_PIXELS, activation="sigmoid"))
+    decoder_layers.append(layers.Dense(math.prod(image_shape), activation="sigmoid"))
     return encoder_layers, decoder_layers, (config.latent_dim,)
 
 
-def _conv_coders(config: AutoencoderConfig):
+def _conv_coders(config: AutoencoderConfig, image_shape: tuple[int, int, int]):
     layers = _keras().layers
 
     def conv_block(filters: int) -> list:
@@ -120,8 +139,14 @@ def _conv_coders(config: AutoencoderConfig):
 
     filters = list(config.conv_filters)
     n_pools = len(filters) - 1
-    side = SIDE // 2 ** n_pools
-    encoder_layers = [layers.Reshape((SIDE, SIDE, 1))]
+    height, width, channels = image_shape
+    if height % 2 ** n_pools or width % 2 ** n_pools:
+        raise PipelineError(
+            f"params.yaml: train_autoencoder.architecture conv pools {n_pools} times by 2 (conv_filters has "
+            f"{len(filters)} entries), so the images' height and width must divide by {2 ** n_pools}; they are "
+            f"{height}×{width}: take dense, fewer conv_filters, or fetch.source.image_size")
+    rows, columns = height // 2 ** n_pools, width // 2 ** n_pools
+    encoder_layers = [layers.Reshape(image_shape)]
     for i, f in enumerate(filters):
         encoder_layers += conv_block(f)
         if i < n_pools:
@@ -130,28 +155,30 @@ def _conv_coders(config: AutoencoderConfig):
     decoder_layers = []
     if config.latent_dim is not None:
         encoder_layers.append(layers.Dense(config.latent_dim, name="code"))
-        decoder_layers += [layers.Dense(side * side * filters[-1], activation="relu")]
-    decoder_layers.append(layers.Reshape((side, side, filters[-1])))
+        decoder_layers += [layers.Dense(rows * columns * filters[-1], activation="relu")]
+    decoder_layers.append(layers.Reshape((rows, columns, filters[-1])))
     for f in reversed(filters[:-1]):
         decoder_layers += conv_block(f)
         decoder_layers.append(layers.UpSampling2D(2))
-    decoder_layers += [layers.Conv2D(1, 3, padding="same", activation="sigmoid"),
+    decoder_layers += [layers.Conv2D(channels, 3, padding="same", activation="sigmoid"),
                        layers.Flatten()]
-    code_shape = (config.latent_dim or side * side * filters[-1],)
+    code_shape = (config.latent_dim or rows * columns * filters[-1],)
     return encoder_layers, decoder_layers, code_shape
 
 
-def build_autoencoder(config: AutoencoderConfig):
-    """Return ``(autoencoder, encoder)``; the encoder is the autoencoder's ``encoder`` layer."""
+def build_autoencoder(config: AutoencoderConfig, image_shape: tuple[int, int, int]):
+    """Return ``(autoencoder, encoder)`` for rows of images of ``image_shape`` (height, width,
+    channels); the encoder is the autoencoder's ``encoder`` layer."""
     keras = _keras()
 
     build = _dense_coders if config.architecture == "dense" else _conv_coders
-    encoder_layers, decoder_layers, code_shape = build(config)
+    encoder_layers, decoder_layers, code_shape = build(config, tuple(image_shape))
     if config.input_noise > 0:
         encoder_layers.insert(0, keras.layers.GaussianNoise(config.input_noise))
-    encoder = keras.Sequential([keras.Input((N_PIXELS,)), *encoder_layers], name="encoder")
+    row_length = math.prod(image_shape)
+    encoder = keras.Sequential([keras.Input((row_length,)), *encoder_layers], name="encoder")
     decoder = keras.Sequential([keras.Input(code_shape), *decoder_layers], name="decoder")
-    inputs = keras.Input((N_PIXELS,), name="pixels")
+    inputs = keras.Input((row_length,), name="pixels")
     autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name=f"{config.architecture}_autoencoder")
     return autoencoder, encoder
 
@@ -167,15 +194,16 @@ def learning_rate(config: TrainingConfig, n_train: int):
 
 def train_autoencoder(
     autoencoder, x_train: np.ndarray, x_val: np.ndarray, config: TrainingConfig, callbacks: list,
-    views: ViewsConfig | None = None,
+    views: ViewsConfig | None = None, image_shape: tuple[int, int, int] | None = None,
 ) -> dict[str, list[float]]:
     """Fit the autoencoder to reconstruct its input (MSE, Adam), with the view-consistency
-    term of :mod:`.views` if ``views`` is enabled; return the loss history."""
+    term of :mod:`.views` if ``views`` is enabled (on images of ``image_shape``, which it
+    then needs); return the loss history."""
     keras = _keras()
 
     model = autoencoder
     if views is not None and views.enabled:
-        model = view_consistent(autoencoder, autoencoder.get_layer("encoder"), views)
+        model = view_consistent(autoencoder, autoencoder.get_layer("encoder"), views, image_shape)
         log.info("views: NT-Xent between two augmented views, weight %g, temperature %g",
                  views.weight, views.temperature)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate(config, len(x_train))), loss="mse")

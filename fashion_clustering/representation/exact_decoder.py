@@ -80,10 +80,10 @@ ExactDecoder = ExactNetwork  # what a decoder is, to the code that takes one
 
 def load_exact_decoder(path: str) -> ExactNetwork:
     """The decoder of an autoencoder the pipeline saved (``.keras``), read without Keras."""
-    return ExactNetwork(read_exact_layers(path, "decoder", DECODER_LAYERS))
+    return read_exact_layers(path, "decoder", DECODER_LAYERS)
 
 
 def exact_decode(decoder: ExactNetwork, codes: np.ndarray, batch_size: int) -> np.ndarray:
-    """Reconstructions (float64 rows of 784 pixels) of codes, ``batch_size`` rows at a time
+    """Reconstructions (float64 rows of the autoencoder's images) of codes, ``batch_size`` rows at a time
     (memory only: a row's reconstruction does not depend on it)."""
     return decoder.outputs(np.asarray(codes), batch_size)

@@ -30,7 +30,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..data.idx import N_PIXELS
 from ..errors import PipelineError
 from ..files import warn_if_made_elsewhere
 
@@ -160,6 +159,7 @@ class ExactNetwork:
     layers that are each a function of a batch of float64 rows."""
 
     layers: tuple[Layer, ...]
+    row_length: int  # the values of an input row: the model's own input width
 
     def outputs(self, rows: np.ndarray, batch_size: int) -> np.ndarray:
         """The network's float64 outputs, one flat row per row of ``rows``, ``batch_size``
@@ -178,10 +178,10 @@ class ExactNetwork:
 ExactEncoder = ExactNetwork  # what an encoder is, to the code that takes one
 
 
-def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> tuple:
-    """The layers of the ``part`` (``encoder`` or ``decoder``, a ``Sequential`` of the model)
-    of an autoencoder the pipeline saved (``.keras``), read without Keras, each built by
-    ``layer_types[class_name](config, weights)``."""
+def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> ExactNetwork:
+    """The ``part`` (``encoder`` or ``decoder``, a ``Sequential`` of the model) of an
+    autoencoder the pipeline saved (``.keras``), read without Keras: its input width, and its
+    layers, each built by ``layer_types[class_name](config, weights)``."""
     import h5py
 
     try:
@@ -198,6 +198,7 @@ def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> t
             for layer in sequential["config"]["layers"]:
                 kind = layer["class_name"]
                 if kind == "InputLayer":
+                    row_length = int(layer["config"]["batch_shape"][-1])
                     continue
                 if kind not in layer_types:
                     raise PipelineError(f"the exact {part} has no {kind} layer")
@@ -211,18 +212,27 @@ def read_exact_layers(path: str, part: str, layer_types: Mapping[str, Any]) -> t
         raise PipelineError(f"{path}: {error}") from error
     except (OSError, KeyError, StopIteration, ValueError, zipfile.BadZipFile) as error:
         raise PipelineError(f"{path}: cannot read the {part} ({type(error).__name__}: {error})") from error
-    return tuple(layers)
+    return ExactNetwork(tuple(layers), row_length)
 
 
 def load_exact_encoder(path: str) -> ExactNetwork:
     """The encoder of an autoencoder the pipeline saved (``.keras``), read without Keras."""
-    return ExactNetwork(read_exact_layers(path, "encoder", LAYERS))
+    return read_exact_layers(path, "encoder", LAYERS)
+
+
+def check_row_length(network: ExactNetwork, row_length: int, path: str) -> None:
+    """Fail in one line naming the model at ``path`` if its rows are not of ``row_length``
+    values (the data set's images): it was trained on other images."""
+    if network.row_length != row_length:
+        raise PipelineError(f"{path}: takes rows of {network.row_length} values, but the data set's images have "
+                            f"{row_length}; run `dvc repro train_autoencoder` to train it on them")
 
 
 def exact_encode(encoder: ExactNetwork, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """Codes of rows of 784 pixels, as float32, ``batch_size`` rows at a time (memory only:
-    the codes do not depend on it)."""
+    """Codes of rows of the encoder's :attr:`~ExactNetwork.row_length` values, as float32,
+    ``batch_size`` rows at a time (memory only: the codes do not depend on it)."""
     x = np.asarray(x)
-    if x.ndim != 2 or x.shape[1] != N_PIXELS:
-        raise PipelineError(f"expected rows of {N_PIXELS} pixels, got an array of shape {x.shape}")
+    if x.ndim != 2 or x.shape[1] != encoder.row_length:
+        raise PipelineError(f"expected rows of {encoder.row_length} values (the autoencoder's images), "
+                            f"got an array of shape {x.shape}")
     return encoder.outputs(x, batch_size).astype(np.float32)

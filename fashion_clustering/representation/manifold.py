@@ -86,10 +86,15 @@ def import_umap() -> ModuleType:
 def fit_umap(codes: np.ndarray, config: UmapConfig) -> NeighbourEmbedding:
     """Fit UMAP on training codes; return their embedding and what extends it to new codes.
 
-    Seeded UMAP runs single-threaded, which is what makes it repeatable.
+    Seeded UMAP runs single-threaded, which is what makes it repeatable. ``n_neighbors`` is
+    capped below the training codes, so that a small collection still gets its embedding.
     """
+    neighbours = min(config.n_neighbors, len(codes) - 1)
+    if neighbours < config.n_neighbors:
+        log.info("UMAP: %d neighbours of each of %d codes (encode.umap.n_neighbors %d is more than there are)",
+                 neighbours, len(codes), config.n_neighbors)
     reducer = import_umap().UMAP(
-        n_components=config.n_components, n_neighbors=config.n_neighbors,
+        n_components=config.n_components, n_neighbors=neighbours,
         min_dist=config.min_dist, metric=config.metric, n_epochs=config.n_epochs,
         random_state=config.seed, verbose=True, tqdm_kwds={"disable": True},
     )
@@ -98,7 +103,7 @@ def fit_umap(codes: np.ndarray, config: UmapConfig) -> NeighbourEmbedding:
     reducer.fit(codes)
     log.info("UMAP: fitted in %.1f s", time.perf_counter() - started)
     return NeighbourEmbedding(np.asarray(codes, np.float32), np.asarray(reducer.embedding_, dtype=np.float32),
-                              config.n_neighbors, config.metric)
+                              neighbours, config.metric)
 
 
 def nearest(distances: np.ndarray, k: int) -> np.ndarray:

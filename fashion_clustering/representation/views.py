@@ -10,9 +10,9 @@ training objective gains the term, and encoding never augments.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from ..data.idx import IMAGE_SHAPE, N_PIXELS
 from ..params import Settings, setting
 
 
@@ -34,12 +34,14 @@ class ViewsConfig(Settings):
         return self.weight > 0
 
 
-def build_augmenter(config: ViewsConfig):
-    """A Keras model that returns a random view of each 784-pixel row when ``training``."""
+def build_augmenter(config: ViewsConfig, image_shape: tuple[int, int, int]):
+    """A Keras model that returns a random view of each row of an image of ``image_shape``
+    (height, width, channels) when ``training``."""
     import keras
     from keras import layers
 
-    steps = [layers.Reshape((*IMAGE_SHAPE, 1))]
+    row_length = math.prod(image_shape)
+    steps = [layers.Reshape(tuple(image_shape))]
     if config.flip:
         steps.append(layers.RandomFlip("horizontal"))
     if config.shift:
@@ -48,8 +50,8 @@ def build_augmenter(config: ViewsConfig):
         steps.append(layers.RandomZoom(config.zoom, fill_mode="constant"))
     if config.contrast:
         steps.append(layers.RandomContrast(config.contrast, value_range=(0, 1)))
-    steps.append(layers.Reshape((N_PIXELS,)))
-    return keras.Sequential([keras.Input((N_PIXELS,)), *steps], name="augmenter")
+    steps.append(layers.Reshape((row_length,)))
+    return keras.Sequential([keras.Input((row_length,)), *steps], name="augmenter")
 
 
 def nt_xent(z1, z2, temperature: float):
@@ -65,9 +67,10 @@ def nt_xent(z1, z2, temperature: float):
     return ops.mean(ops.sparse_categorical_crossentropy(positives, logits, from_logits=True))
 
 
-def view_consistent(autoencoder, encoder, config: ViewsConfig):
-    """Wrap ``autoencoder`` for training: its compiled reconstruction loss plus
-    ``weight`` × NT-Xent between two views. Save ``autoencoder`` itself, not the wrapper."""
+def view_consistent(autoencoder, encoder, config: ViewsConfig, image_shape: tuple[int, int, int]):
+    """Wrap ``autoencoder`` for training (on rows of images of ``image_shape``): its compiled
+    reconstruction loss plus ``weight`` × NT-Xent between two views. Save ``autoencoder``
+    itself, not the wrapper."""
     import keras
     from keras import layers
 
@@ -75,7 +78,7 @@ def view_consistent(autoencoder, encoder, config: ViewsConfig):
         def __init__(self):
             super().__init__(name=f"{autoencoder.name}_with_views")
             self.autoencoder, self.encoder = autoencoder, encoder
-            self.augmenter = build_augmenter(config)
+            self.augmenter = build_augmenter(config, image_shape)
             self.projector = keras.Sequential(
                 [layers.Dense(config.projection_dim, activation="relu"), layers.Dense(config.projection_dim)],
                 name="projector")

@@ -12,6 +12,8 @@ from how the autoencoder reconstructs the image, ranked:
   absolute terms, but its reconstruction is a faint garment that misses most of its strokes.
 - ``turn_gain``: how much lower the error is for the image turned by a quarter, a half or
   three quarters of a turn. A garment lying on its side is reconstructed better upright.
+  Only a square image turns by a quarter into its own frame; an image of another shape is
+  turned by a half only (:func:`turns`).
 
 Each is ranked among the validation images' scores (images the autoencoder and the
 clusterers were not fitted on, so that held-out images rank like them); an image's
@@ -46,14 +48,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.idx import N_PIXELS, SIDE
 from ..errors import RUN_PIPELINE, PipelineError
 from ..files import load_arrays, package_versions, save_arrays, warn_if_made_elsewhere
 from ..fixed_order import row_sums
 from ..params import Settings, setting
 from ..representation.exact_decoder import ExactDecoder, exact_decode
 from ..representation.exact_encoder import ExactEncoder, exact_encode
-from .position import off_centre
+from .position import images_of, off_centre
 
 RANKED = ("error", "relative_error", "turn_gain")
 LIMITS = ("smoothness", "off_centre")
@@ -76,43 +77,57 @@ class TypicalityConfig(Settings):
     moved_shifts: list[int] = setting("integers")
 
 
-def turned(pixels: np.ndarray) -> np.ndarray:
-    """Rows of 784 pixels turned a quarter turn anticlockwise (a trouser lying down)."""
-    return np.rot90(pixels.reshape(-1, SIDE, SIDE), axes=(1, 2)).reshape(len(pixels), N_PIXELS).copy()
+# Quarter turns an image is turned by for turn_gain: a square one by a quarter, a half and
+# three quarters; another (whose quarter turn would not fit its frame), by a half.
+SQUARE_TURNS, OTHER_TURNS = (1, 2, 3), (2,)
+
+
+def turns(image_shape: tuple[int, int, int]) -> tuple[int, ...]:
+    """The quarter turns of an image of ``image_shape`` that keep it in its frame."""
+    height, width, _ = image_shape
+    return SQUARE_TURNS if height == width else OTHER_TURNS
+
+
+def turned(pixels: np.ndarray, image_shape: tuple[int, int, int], quarters: int = 1) -> np.ndarray:
+    """Rows of images of ``image_shape`` turned ``quarters`` quarter turns anticlockwise (one:
+    a trouser lying down; only a square image, or a half turn, keeps its frame)."""
+    if quarters not in turns(image_shape):
+        raise PipelineError(f"a {image_shape[0]}×{image_shape[1]} image cannot be turned by {quarters} "
+                            "quarter turns into its own frame")
+    return np.rot90(images_of(pixels, image_shape), quarters, axes=(1, 2)).reshape(pixels.shape).copy()
 
 
 def _reconstruction_errors(encoder: ExactEncoder, decoder: ExactDecoder, pixels: np.ndarray,
                            batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Each row's mean squared reconstruction error, and its absolute errors summed."""
     difference = pixels.astype(np.float64) - exact_decode(decoder, exact_encode(encoder, pixels, batch_size), batch_size)
-    return row_sums(np.square(difference)) / N_PIXELS, row_sums(np.abs(difference))
+    return row_sums(np.square(difference)) / pixels.shape[1], row_sums(np.abs(difference))
 
 
-def smoothness(pixels: np.ndarray) -> np.ndarray:
-    """Minus each row's total variation over its brightness (the higher, the smoother; +inf
-    for a blank image)."""
-    images = pixels.reshape(-1, SIDE, SIDE).astype(np.float64)
+def smoothness(pixels: np.ndarray, image_shape: tuple[int, int, int]) -> np.ndarray:
+    """Minus each row's total variation (across and down, in each channel) over its
+    brightness (the higher, the smoother; +inf for a blank image)."""
+    images = images_of(pixels, image_shape).astype(np.float64)
     across = np.abs(np.diff(images, axis=2)).reshape(len(images), -1)
     down = np.abs(np.diff(images, axis=1)).reshape(len(images), -1)
     variation, brightness = row_sums(np.concatenate([across, down], axis=1)), row_sums(images.reshape(len(images), -1))
     return np.divide(-variation, brightness, out=np.full_like(brightness, np.inf), where=brightness > 0)
 
 
-def typicality_scores(encoder: ExactEncoder, decoder: ExactDecoder, pixels: np.ndarray, batch_size: int) -> np.ndarray:
-    """The :data:`SCORES` of rows of 784 pixels in [0, 1], as an N × 5 float64 array;
-    ``batch_size`` rows at a time (memory only)."""
+def typicality_scores(encoder: ExactEncoder, decoder: ExactDecoder, pixels: np.ndarray, batch_size: int,
+                      image_shape: tuple[int, int, int]) -> np.ndarray:
+    """The :data:`SCORES` of rows of images of ``image_shape`` in [0, 1], as an N × 5 float64
+    array; ``batch_size`` rows at a time (memory only)."""
     chunks = [np.empty((0, len(SCORES)))]
     for start in range(0, len(pixels), batch_size):
-        rows = original = pixels[start:start + batch_size]
+        rows = pixels[start:start + batch_size]
         error, absolute_error = _reconstruction_errors(encoder, decoder, rows, batch_size)
         brightness = row_sums(rows.astype(np.float64))
         relative = np.divide(absolute_error, brightness, out=np.full_like(brightness, np.inf), where=brightness > 0)
-        turned_errors = []
-        for _ in range(3):  # a quarter, a half, three quarters of a turn
-            rows = turned(rows)
-            turned_errors.append(_reconstruction_errors(encoder, decoder, rows, batch_size)[0])
-        chunks.append(np.stack([error, relative, error - np.minimum.reduce(turned_errors), smoothness(original),
-                                off_centre(original)], axis=1))
+        turned_errors = [_reconstruction_errors(encoder, decoder, turned(rows, image_shape, quarters), batch_size)[0]
+                         for quarters in turns(image_shape)]
+        chunks.append(np.stack([error, relative, error - np.minimum.reduce(turned_errors),
+                                smoothness(rows, image_shape), off_centre(rows, image_shape)], axis=1))
     return np.concatenate(chunks)
 
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-from sklearn.datasets import load_digits
 
 from fashion_clustering.data.dataset import SPLITS
 from fashion_clustering.data.description import UNLABELLED, read_description, write_description
@@ -22,39 +21,20 @@ from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.data.pictures import fit
 from fashion_clustering.data.prepare import prepare
 from fashion_clustering.data.sources import IdxFiles, SourceConfig, fetch_source
+from fashion_clustering.scratch import digits as scratch_digits, write_pictures
 
-from helpers import gzip_bytes, tree_snapshot
+from helpers import gzip_bytes, tinted, tree_snapshot
 
 PROJECT_PARAMS = yaml.safe_load((Path(__file__).parents[2] / "params.yaml").read_text())
 NO_FASHION_MNIST = FetchConfig((), None, 1.0)
 N_DIGITS = 1797
-# A colour per class, to tint the grey digits with.
-TINTS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255],
-                  [0, 255, 255], [255, 128, 0], [128, 0, 255], [0, 128, 255], [255, 255, 255]])
 
 
 @pytest.fixture(scope="module")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """The digits as uint8 ``(1797, 8, 8)`` pictures and their labels, ordered by class (as a
     folder of class subfolders lists them)."""
-    data = load_digits()
-    order = np.argsort(data.target, kind="stable")
-    images = np.rint(data.images[order] * 255 / data.images.max()).astype(np.uint8)
-    return images, data.target[order].astype(np.uint8)
-
-
-def write_pictures(root: Path, images: np.ndarray, labels: np.ndarray | None = None, suffix: str = ".png") -> Path:
-    """One picture file per image: in a subfolder per label, or directly in ``root``."""
-    for i, image in enumerate(images):
-        folder = root if labels is None else root / str(labels[i])
-        folder.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(folder / f"{i:05d}{suffix}")
-    return root
-
-
-def tinted(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each grey digit as a colour picture, in its class's colour."""
-    return np.rint(images[..., None] * (TINTS[labels][:, None, None, :] / 255)).astype(np.uint8)
+    return scratch_digits()
 
 
 def source(kind: str, path: Path, **settings) -> SourceConfig:

@@ -7,6 +7,7 @@ from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig
 from fashion_clustering.evaluation.all_images import score_all_images
 from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder, save_model, seed_everything
 from fashion_clustering.representation.exact_encoder import load_exact_encoder
+from helpers import FASHION_SHAPE
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
@@ -19,7 +20,7 @@ GMM = GmmConfig(n_components=3, covariance_type="diag", n_init=2, max_iter=100, 
 def untrained_encoder(tmp_path):
     """A seeded, untrained 784-16-4 encoder, as the pipeline reads it."""
     seed_everything(0)
-    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 4, [16], [32]))
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 4, [16], [32]), FASHION_SHAPE)
     save_model(autoencoder, str(tmp_path / "model.keras"))
     return load_exact_encoder(str(tmp_path / "model.keras"))
 

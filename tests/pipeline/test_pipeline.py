@@ -27,7 +27,7 @@ ABOVE_CHANCE = {"acc": 0.28, "nmi": 0.25}
 ABOVE_CHANCE_SPLITS = ("train", "test")
 TINY = {
     "preprocess": {"max_train_images": 500, "max_test_images": 200},
-    "train_autoencoder": {"epochs": 2, "dense_units": [64], "batch_size": 64},
+    "train_autoencoder": {"epochs": 2, "min_steps": 0, "dense_units": [64], "batch_size": 64},
     "encode": {"umap": {"n_neighbors": 10, "n_epochs": 20}},
     # Fewer images in the report's grids: each is a Matplotlib axes, the report's slowest part.
     "report": {"samples_per_class": 2, "gallery_size": 2},
@@ -190,7 +190,7 @@ def test_workspace_experiment_shows_in_comparisons(reproduced, tool_env):
 
 @pytest.mark.parametrize("stage, section, key, value, expected", [
     ("cluster_gmm", "cluster_gmm", "covariance_type", "weird", "cluster_gmm.covariance_type"),
-    ("baseline_kmeans", "baseline_kmeans", "n_clusters", 0, "baseline_kmeans.n_clusters must be an int in the range [1, inf), got 0"),
+    ("baseline_kmeans", "clusters", "n_clusters", 0, "clusters.n_clusters must be an integer >= 1"),
     ("train_autoencoder", "train_autoencoder", "architecture", "resnet", "train_autoencoder.architecture"),
     ("cluster_kmeans", "cluster_kmeans", "tol", None, "missing key 'cluster_kmeans.tol'"),
     ("report", "report", "gallery_size", 0, "report.gallery_size must be an integer >= 1"),

@@ -43,7 +43,7 @@ TINY = {
     "preprocess": {"val_fraction": 0.2, "max_train_images": None, "max_test_images": None},
     "baseline_kmeans": {"n_init": 1},
     "train_autoencoder": {"architecture": "dense", "latent_dim": 4, "dense_units": [32],
-                          "epochs": 2, "batch_size": 32},
+                          "epochs": 2, "min_steps": 0, "batch_size": 32},
     "encode": {"manifold": "none", "batch_size": 64},
     "cluster_kmeans": {"n_init": 1},
     "cluster_gmm": {"n_init": 1},

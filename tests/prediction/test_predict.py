@@ -16,6 +16,7 @@ import yaml
 from PIL import Image, ImageDraw
 
 from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig, fit_gmm, fit_kmeans
+from fashion_clustering.data.description import DatasetDescription, write_description
 from fashion_clustering.data.idx import encode_idx
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.files import read_pickle, write_pickle
@@ -34,7 +35,9 @@ pytestmark = [
 ]
 BATCH = 32
 THRESHOLD = 0.05
-PARAMS = {"encode": {"batch_size": BATCH}}
+PARAMS = {"encode": {"batch_size": BATCH}, "fetch": {"source": {"kind": "fashion-mnist"}}}
+SHAPE = (28, 28, 1)
+DESCRIPTION = DatasetDescription("garments", *SHAPE, ("Trouser", "Bag", "Dress"), {"train": 300, "val": 0, "test": 0})
 
 
 def garments(n: int, seed: int) -> np.ndarray:
@@ -54,7 +57,7 @@ def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("workspace")
     models = root / "data" / "models"
     x = garments(300, seed=0).reshape(300, 784) / np.float32(255)
-    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 4, [32], [32]))
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 4, [32], [32]), SHAPE)
     save_model(autoencoder, str(models / "autoencoder.keras"))
     encoder = load_exact_encoder(str(models / "autoencoder.keras"))
     manifold = fit_umap(exact_encode(encoder, x, BATCH), UmapConfig(2, 10, 0.0, "euclidean", 30, 0))
@@ -66,7 +69,9 @@ def workspace(tmp_path_factory):
     gmm = GmmConfig(3, "diag", 1, 50, 1e-3, 1e-6, "kmeans", 0)
     write_pickle(models / "ae_gmm.pkl", fit_gmm(features, gmm))
     decoder = load_exact_decoder(str(models / "autoencoder.keras"))
-    save_calibration(models / "typicality.npz", calibrate(typicality_scores(encoder, decoder, x, BATCH), THRESHOLD))
+    save_calibration(models / "typicality.npz", calibrate(typicality_scores(encoder, decoder, x, BATCH, SHAPE),
+                                                          THRESHOLD))
+    write_description(root / "data" / "dataset.json", DESCRIPTION)
     names = {"0": "Trouser", "1": "Bag", "2": "Dress"}
     (root / "metrics").mkdir()
     (root / "metrics" / "cluster_classes.json").write_text(json.dumps(
@@ -147,7 +152,7 @@ def silhouette(size=(150, 200), background="white", colour="black", mode="RGB") 
     silhouette(background=(0, 0, 0, 0), colour=(200, 30, 30, 255), mode="RGBA"),
 ], ids=["dark-on-light", "light-on-dark", "transparent"])
 def test_picture_becomes_a_light_garment_on_black_filling_the_frame(picture):
-    pixels = picture_to_pixels(picture)
+    pixels = picture_to_pixels(picture, SHAPE[:2])
     assert pixels.shape == (28, 28) and pixels.dtype == np.uint8
     assert pixels[0, 0] == pixels[0, -1] == pixels[-1, 0] == pixels[-1, -1] == 0
     assert pixels[14, 14] > 100  # the body of the shirt is light
@@ -199,13 +204,13 @@ def test_bad_files_get_error_rows_and_the_others_are_answered(workspace, tmp_pat
 def test_unsupported_arrays(tmp_path, array, message):
     np.save(tmp_path / "a.npy", array)
     with pytest.raises(PipelineError, match=r"a\.npy: .*" + re.escape(message)):
-        read_pixels(tmp_path / "a.npy")
+        read_pixels(tmp_path / "a.npy", DESCRIPTION)
 
 
 def test_idx_of_labels_is_unsupported(tmp_path):
     (tmp_path / "labels").write_bytes(encode_idx(np.arange(5, dtype=np.uint8)))
     with pytest.raises(PipelineError, match="labels: not a readable PNG"):
-        read_pixels(tmp_path / "labels")
+        read_pixels(tmp_path / "labels", DESCRIPTION)
 
 
 def test_missing_models_say_to_run_the_pipeline(workspace, tmp_path, monkeypatch, capsys):
@@ -231,8 +236,8 @@ def test_flagged_images_say_why_and_the_threshold_is_the_calibrations(workspace,
     rectangles[:, 6:22, 8:20] = np.random.default_rng(3).integers(150, 256, (8, 16, 12))
     rectangles = rectangles.reshape(8, 784)
     np.save(tmp_path / "kinds.npy", np.concatenate([
-        garments(30, seed=3).reshape(30, 784), rectangles, moved(rectangles, 6),
-        np.rint(flat_fills(4, 0) * 255).astype(np.uint8)]))
+        garments(30, seed=3).reshape(30, 784), rectangles, moved(rectangles, 6, SHAPE),
+        flat_fills(4, 0, *SHAPE[:2]).reshape(4, 784)]))
     status, out, err = run_cli(root, monkeypatch, capsys, "--format", "json", "--method", "ae_gmm",
                                "--params", tmp_path / "params.yaml", tmp_path / "kinds.npy")
     assert status == 0, err

@@ -24,6 +24,7 @@ from fashion_clustering.evaluation.cluster_classes import largest_confusions, mo
 from fashion_clustering.report.content import FLAGGED_SETS, cluster_rows, flagged_sets, compose, layer_rows, ranked_methods, training_extras
 from fashion_clustering.report.pictures import ReportConfig, least_typical, make_figures
 from fashion_clustering.report.run import Run, RunSettings, read_losses
+from fashion_clustering.representation.autoencoder import AutoencoderConfig, build_autoencoder
 from fashion_clustering.report.document import Chapter, Document, Figure, Paragraph, Table, to_markdown, write_pdf
 
 from conftest import PROJECT_ROOT
@@ -116,8 +117,6 @@ K_GUIDE = {"criterion": "bic", "k": list(range(2, 9)), "bic": [100.0, 50.0, 20.0
 
 def made_up_run(description: DatasetDescription) -> Run:
     """A run of random pixels of ``description``'s shape, with labels if it has classes."""
-    from fashion_clustering.representation import autoencoder as autoencoders
-
     rng = np.random.default_rng(0)
     y_train, y_test = np.repeat(np.arange(10), 8), np.repeat(np.arange(10), 6)
     if not description.labelled:
@@ -125,9 +124,7 @@ def made_up_run(description: DatasetDescription) -> Run:
     x_train = rng.random((len(y_train), description.row_length), dtype=np.float32)
     x_test = rng.random((len(y_test), description.row_length), dtype=np.float32)
     clusters = {m: rng.permutation(np.arange(len(y_test)) % 10) for m in METHODS}
-    with pytest.MonkeyPatch.context() as patch:  # until build_autoencoder takes the data's shape (branch models)
-        patch.setattr(autoencoders, "N_PIXELS", description.row_length)
-        autoencoder, _ = autoencoders.build_autoencoder(autoencoders.AutoencoderConfig("dense", 3, [16], [8]))
+    autoencoder, _ = build_autoencoder(AutoencoderConfig("dense", 3, [16], [8]), description.image_shape)
     names = description.class_names
     counts = {s: {name: n for name in names or ()} for s, n in zip(SPLIT_NAMES, (8, 2, 6))}
     return Run(
@@ -283,9 +280,7 @@ def test_the_report_stage_on_grey_images_of_another_size_without_labels(tmp_path
     save_calibration(tmp_path / "data/models/typicality.npz",
                      Calibration(np.sort(rng.random((20, len(SCORES))), axis=0), np.arange(20), 0.05))
     write_pickle(tmp_path / "data/models/ae_gmm.pkl", read_pickle(tmp_path / "data/models/ae_kmeans.pkl", ""))
-    with pytest.MonkeyPatch.context() as patch:  # until build_autoencoder takes the data's shape (branch models)
-        patch.setattr(autoencoders, "N_PIXELS", 64)
-        model, _ = autoencoders.build_autoencoder(autoencoders.AutoencoderConfig("dense", 3, [16], [8]))
+    model, _ = autoencoders.build_autoencoder(autoencoders.AutoencoderConfig("dense", 3, [16], [8]), (8, 8, 1))
     autoencoders.save_model(model, str(tmp_path / "data/models/autoencoder.keras"))
     metrics = tmp_path / "metrics"
     for split in ("train", "eval"):

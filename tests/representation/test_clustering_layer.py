@@ -17,6 +17,7 @@ from fashion_clustering.representation.clustering_layer import (
 )
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.params import Section
+from helpers import FASHION_SHAPE
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
@@ -88,7 +89,7 @@ def trained(images, config):
 
     keras.backend.clear_session()
     seed_everything(0)
-    autoencoder, encoder = build_autoencoder(SMALL_DENSE)
+    autoencoder, encoder = build_autoencoder(SMALL_DENSE, FASHION_SHAPE)
     train_autoencoder(autoencoder, images, images[:16], TWO_EPOCHS, [])
     before = encode(encoder, images, 16)
     history = fine_tune(autoencoder, images, config, batch_size=16, seed=0) if config else None

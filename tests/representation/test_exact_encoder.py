@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from fashion_clustering.representation.autoencoder import save_model
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.representation.exact_encoder import (
-    INPUT_BITS, IntegerKernel, exact_encode, exact_matmul, load_exact_encoder,
+    INPUT_BITS, IntegerKernel, check_row_length, exact_encode, exact_matmul, load_exact_encoder,
 )
 
 pytestmark = pytest.mark.filterwarnings(
@@ -39,6 +39,21 @@ def test_a_rows_code_does_not_depend_on_the_rows_encoded_with_it(saved, rows):
     with threadpool_limits(1):
         np.testing.assert_array_equal(exact_encode(encoder, rows, batch_size=64), together)
     assert exact_encode(encoder, rows[:0], batch_size=8).shape == (0, together.shape[1])
+
+
+def test_the_row_length_is_the_models_own(saved, rows, tmp_path):
+    """The encoder takes rows as wide as the saved model's input, and refuses others in one
+    line; a stage checks the data set's row length against it before encoding."""
+    _, path = saved
+    encoder = load_exact_encoder(str(path))
+    assert encoder.row_length == rows.shape[1]
+    with pytest.raises(PipelineError,
+                       match=rf"^expected rows of {rows.shape[1]} values .* got an array of shape \(3, 64\)$"):
+        exact_encode(encoder, rows[:3, :64], batch_size=8)
+    check_row_length(encoder, rows.shape[1], str(path))
+    with pytest.raises(PipelineError, match=rf"model.keras: takes rows of {rows.shape[1]} values, but the data set's "
+                                            r"images have 192; run `dvc repro train_autoencoder`"):
+        check_row_length(encoder, 192, str(path))
 
 
 ENCODE_UNDER_KERNEL = textwrap.dedent("""

@@ -128,3 +128,12 @@ def test_a_manifold_of_another_version_fails_saying_what_to_do(tmp_path):
     with pytest.raises(PipelineError, match=f"^{tmp_path / 'old.pkl'}: holds a dict, not the manifold step "
                                             "of this version; run `dvc repro` to make it"):
         load_manifold(tmp_path / "old.pkl")
+
+
+def test_neighbours_are_capped_below_the_training_codes():
+    """A collection smaller than UMAP's neighbours still gets its embedding, with one
+    neighbour fewer than it has codes (and new codes are embedded by that many)."""
+    codes, _ = blobs(4, seed=2)
+    manifold = fit_umap(codes, dataclasses.replace(CONFIG, n_neighbors=50))
+    assert manifold.n_neighbors == len(codes) - 1
+    assert manifold.embedding.shape == (len(codes), CONFIG.n_components)

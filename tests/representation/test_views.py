@@ -13,6 +13,7 @@ from fashion_clustering.representation.autoencoder import (
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.params import Section
 from fashion_clustering.representation.views import ViewsConfig, build_augmenter, nt_xent
+from helpers import FASHION_SHAPE
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
@@ -48,7 +49,7 @@ def test_params_section_is_validated():
 
 def test_augmenter_changes_images_only_when_training(images):
     x = images[0][:8]
-    augmenter = build_augmenter(VIEWS)
+    augmenter = build_augmenter(VIEWS, FASHION_SHAPE)
     np.testing.assert_array_equal(np.asarray(augmenter(x, training=False)), x)
     view = np.asarray(augmenter(x, training=True))
     assert view.shape == x.shape and not np.allclose(view, x)
@@ -71,8 +72,8 @@ def codes_after_training(views, images):
 
     keras.backend.clear_session()
     seed_everything(0)
-    autoencoder, encoder = build_autoencoder(SMALL_DENSE)
-    history = train_autoencoder(autoencoder, *images, TWO_EPOCHS, [], views)
+    autoencoder, encoder = build_autoencoder(SMALL_DENSE, FASHION_SHAPE)
+    history = train_autoencoder(autoencoder, *images, TWO_EPOCHS, [], views, FASHION_SHAPE)
     return autoencoder, encode(encoder, np.vstack(images), 16), history
 
 

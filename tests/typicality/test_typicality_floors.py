@@ -26,6 +26,7 @@ from fashion_clustering.representation.exact_decoder import load_exact_decoder
 from fashion_clustering.representation.exact_encoder import load_exact_encoder
 from fashion_clustering.typicality.outliers import OUTLIERS, moved
 from fashion_clustering.typicality.scores import TypicalityConfig, atypical, calibrate, turned, typicality, typicality_scores
+from helpers import FASHION_SHAPE
 
 pytestmark = [pytest.mark.slow, pytest.mark.real_data, pytest.mark.filterwarnings(
     "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")]
@@ -51,16 +52,16 @@ def small_run(real_data, tmp_path_factory):
     splits, _ = prepare(directory / "raw", val_fraction=0.2, test_fraction=0.2, seed=0)
     x_train, x_val, x_test = splits["train"][0][:TRAIN], splits["val"][0][:VAL], splits["test"][0][:TEST]
     seed_everything(TRAINING.seed)
-    autoencoder, _ = build_autoencoder(MODEL)
+    autoencoder, _ = build_autoencoder(MODEL, FASHION_SHAPE)
     train_autoencoder(autoencoder, x_train, x_val, TRAINING, [])
     save_model(autoencoder, str(directory / "model.keras"))
     encoder, decoder = load_exact_encoder(str(directory / "model.keras")), load_exact_decoder(str(directory / "model.keras"))
     threshold = TypicalityConfig.from_params(Section.load("typicality", PROJECT_ROOT / "params.yaml")).threshold
 
     def flagged(pixels: np.ndarray) -> np.ndarray:
-        return atypical(typicality(calibration, typicality_scores(encoder, decoder, pixels, BATCH)), threshold)
+        return atypical(typicality(calibration, typicality_scores(encoder, decoder, pixels, BATCH, FASHION_SHAPE)), threshold)
 
-    calibration = calibrate(typicality_scores(encoder, decoder, x_val, BATCH), threshold)
+    calibration = calibrate(typicality_scores(encoder, decoder, x_val, BATCH, FASHION_SHAPE), threshold)
     return flagged, x_test
 
 
@@ -71,12 +72,12 @@ def test_held_out_garments_are_flagged_at_most_at_the_ceiling(small_run):
 
 def test_made_up_images_and_turned_garments_are_flagged_at_the_floors(small_run):
     flagged, x_test = small_run
-    rates = {name: float(flagged(kind.make(MADE_UP, SEED)).mean()) for name, kind in OUTLIERS.items()}
-    rates["test_turned"] = float(flagged(turned(x_test[:MADE_UP * 5])).mean())
+    rates = {name: float(flagged(kind.make(MADE_UP, SEED, FASHION_SHAPE)).mean()) for name, kind in OUTLIERS.items()}
+    rates["test_turned"] = float(flagged(turned(x_test[:MADE_UP * 5], FASHION_SHAPE)).mean())
     assert {name: rate for name, rate in rates.items() if rate < FLOORS[name]} == {}, rates
 
 
 @pytest.mark.parametrize("shift", [6, 8, 12])
 def test_garments_moved_six_pixels_or_more_are_flagged_at_the_floor(small_run, shift):
     flagged, x_test = small_run
-    assert flagged(moved(x_test[:MADE_UP * 5], shift)).mean() >= MOVED_FLOOR
+    assert flagged(moved(x_test[:MADE_UP * 5], shift, FASHION_SHAPE)).mean() >= MOVED_FLOOR
