@@ -61,7 +61,9 @@ def markdown(results: dict) -> str:
              f"{cpu['cpus']} CPUs. Set-up: a new venv, pip without its cache.", "",
              "| step | wall time | peak memory |", "|---|---|---|",
              f"| set-up (`make setup`) | {results['setup']['seconds']:.0f} s | – |"]
-    lines += [f"| `{stage}` | {m['seconds']:.0f} s | {m['peak_mib']} MiB |" for stage, m in run["stages"].items()]
+    lines += [f"| `{stage}` | {m['seconds']:.0f} s | {m['peak_mib']} MiB |" if m["ran"] else
+              f"| `{stage}` | up to date: its inputs came out as committed, its outputs are in git | – |"
+              for stage, m in run["stages"].items()]
     lines += [f"| the stages together | {results['stages_seconds']:.0f} s | {results['peak_mib']} MiB |",
               f"| set-up and stages | {results['total_seconds']:.0f} s | |", "",
               f"The slowest stage: `{results['slowest']}`.", ""]
@@ -71,7 +73,12 @@ def markdown(results: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--name", default="fresh_clone", help="results file name")
+    parser.add_argument("--render", action="store_true", help="run nothing: rewrite <name>.md from <name>.json")
     args = parser.parse_args()
+    out = ROOT / "benchmarks" / "results"
+    if args.render:
+        (out / f"{args.name}.md").write_text(markdown(json.loads((out / f"{args.name}.json").read_text())))
+        return
     with tempfile.TemporaryDirectory(prefix="fashion-clone-") as scratch:
         clone = fresh_clone(Path(scratch) / "project")
         setup = set_up(clone)
@@ -85,7 +92,6 @@ def main() -> None:
                "total_seconds": round(setup["seconds"] + stages_seconds, 1),
                "peak_mib": max(m["peak_mib"] for m in stages.values()),
                "slowest": max(stages, key=lambda stage: stages[stage]["seconds"]), "runs": [run]}
-    out = ROOT / "benchmarks" / "results"
     (out / f"{args.name}.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / f"{args.name}.md").write_text(markdown(results))
     print(f"set-up {setup['seconds']:.0f} s, stages {stages_seconds:.0f} s; wrote {out / args.name}.json",
