@@ -45,9 +45,12 @@ def off_centre(pixels: np.ndarray, image_shape: tuple[int, int, int]) -> np.ndar
 
 def shifted(image: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """An image (height × width, channels after them if any) moved ``dy`` pixels down and
-    ``dx`` right: what leaves the frame is lost, what enters it is black."""
+    ``dx`` right: what leaves the frame is lost, what enters it is black (all of it, for a
+    move as large as the frame)."""
     out = np.zeros_like(image)
     height, width = image.shape[:2]
+    if abs(dy) >= height or abs(dx) >= width:
+        return out
     out[max(0, dy):height + min(0, dy), max(0, dx):width + min(0, dx)] = \
         image[max(0, -dy):height - max(0, dy), max(0, -dx):width - max(0, dx)]
     return out

@@ -139,8 +139,9 @@ def test_blank_margins_off_centre_and_centring():
     np.testing.assert_array_equal(centred(again, FASHION_SHAPE), again)  # margins differing by a pixel stay
 
 
-@pytest.mark.parametrize("shift", [1, 6, 27])
+@pytest.mark.parametrize("shift", [1, 6, 27, 28, 40])
 def test_moved_garments_go_each_way_in_turn_and_lose_what_leaves_the_frame(shift):
+    """A move as large as the frame, or larger (the default moves on small images), leaves it black."""
     images = np.zeros((4, 28, 28), np.float32)
     images[:, 13, 13] = 1.0
     out = moved(images.reshape(4, 784), shift, FASHION_SHAPE).reshape(4, 28, 28)
