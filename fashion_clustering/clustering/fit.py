@@ -38,6 +38,8 @@ GMM_STARTS = ("kmeans_clusters", "restarts", "both")
 # The settings of the features' K-Means that the baseline on pixels, the course's plain
 # K-Means, does not have.
 SIZE_SETTINGS = ("cluster_sizes", "size_tol", "size_max_iter", "standardize")
+# Of those, the equal-size estimators' parameters.
+SIZE_PARAMS = ("size_tol", "size_max_iter")
 
 
 def _estimator_params(config: Settings, names: tuple[str, ...]) -> dict[str, Any]:
@@ -104,11 +106,14 @@ class KMeansConfig(Settings):
     # each feature scaled to unit variance on the training rows
     standardize: bool = setting("boolean", False)
 
+    # The section's own estimator parameters (n_clusters comes from the clusters section).
+    KMEANS_PARAMS = ("n_init", "max_iter", "tol", "seed")
+
     def estimator(self) -> RowwiseKMeans | EqualSizeKMeans:
         """The unfitted clusterer these settings describe."""
-        names = ("n_clusters", "n_init", "max_iter", "tol", "seed")
+        names = ("n_clusters", *self.KMEANS_PARAMS)
         if self.cluster_sizes == "equal":
-            return EqualSizeKMeans(**_estimator_params(self, (*names, "size_tol", "size_max_iter")))
+            return EqualSizeKMeans(**_estimator_params(self, (*names, *SIZE_PARAMS)))
         return RowwiseKMeans(**_estimator_params(self, names))
 
     @classmethod
@@ -118,9 +123,8 @@ class KMeansConfig(Settings):
         ``n_clusters``: None reads ``clusters.n_clusters`` of the section's file."""
         config = super().from_params(section, skip=() if sizes else SIZE_SETTINGS, given={
             "n_clusters": read_n_clusters(section.file) if n_clusters is None else n_clusters})
-        names = ("n_init", "max_iter", "tol", "seed")
-        check_params(section, EqualSizeKMeans() if sizes else RowwiseKMeans(),
-                     _estimator_params(config, (*names, "size_tol", "size_max_iter") if sizes else names))
+        check_params(section, EqualSizeKMeans() if sizes else RowwiseKMeans(), _estimator_params(
+            config, (*cls.KMEANS_PARAMS, *SIZE_PARAMS) if sizes else cls.KMEANS_PARAMS))
         return config
 
 
@@ -144,16 +148,16 @@ class GmmConfig(Settings):
     # each feature scaled to unit variance on the training rows
     standardize: bool = setting("boolean", False)
 
-    MIXTURE_PARAMS = ("n_components", "covariance_type", "n_init", "max_iter", "tol", "reg_covar",
-                      "init_params", "seed")
+    # The section's own estimator parameters (n_components comes from the clusters section).
+    MIXTURE_PARAMS = ("covariance_type", "n_init", "max_iter", "tol", "reg_covar", "init_params", "seed")
 
     def estimator(self) -> RowwiseGaussianMixture | EqualSizeGaussianMixture:
         """The unfitted mixture these settings describe; its EM progress is logged every ten
         iterations (:class:`.rowwise.RowwiseGaussianMixture`)."""
+        names = ("n_components", *self.MIXTURE_PARAMS)
         if self.cluster_sizes == "equal":
-            return EqualSizeGaussianMixture(verbose=1, **_estimator_params(
-                self, (*self.MIXTURE_PARAMS, "size_tol", "size_max_iter")))
-        return RowwiseGaussianMixture(verbose=1, **_estimator_params(self, self.MIXTURE_PARAMS))
+            return EqualSizeGaussianMixture(verbose=1, **_estimator_params(self, (*names, *SIZE_PARAMS)))
+        return RowwiseGaussianMixture(verbose=1, **_estimator_params(self, names))
 
     @classmethod
     def from_params(cls, section: Section, skip: tuple[str, ...] = (), n_clusters: int | None = None) -> "GmmConfig":
@@ -161,8 +165,8 @@ class GmmConfig(Settings):
         ``n_clusters``, None: ``clusters.n_clusters`` of the section's file."""
         config = super().from_params(section, skip, given={
             "n_components": read_n_clusters(section.file) if n_clusters is None else n_clusters})
-        check_params(section, EqualSizeGaussianMixture(), _estimator_params(
-            config, (*cls.MIXTURE_PARAMS[1:], "size_tol", "size_max_iter")))
+        check_params(section, EqualSizeGaussianMixture(),
+                     _estimator_params(config, (*cls.MIXTURE_PARAMS, *SIZE_PARAMS)))
         return config
 
 
