@@ -62,8 +62,10 @@ PLOTLY_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><script>PLOTLY
 <div id="plot" style="width:1380px;height:620px"></div><canvas id="tip" width="140" height="140"></canvas>
 <script src="data.js"></script>
 <script>
-const D = window.EXPLORER_DATA, dec = a => new ({float32: Float32Array, int32: Int32Array, uint8: Uint8Array}[a.dtype])(
-  Uint8Array.from(atob(a.b64), c => c.charCodeAt(0)).buffer);
+const D = window.EXPLORER_DATA, dec = a => {
+  const v = new ({uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array}[a.dtype])(
+    Uint8Array.from(atob(a.b64), c => c.charCodeAt(0)).buffer);
+  return a.min === undefined ? v : Float32Array.from(v, q => a.min + q * ((a.max - a.min) / a.levels || 1)); };
 const x = dec(D.arrays.x), y = dec(D.arrays.y), c = dec(D.arrays["cluster_" + D.probabilistic]);
 const sheets = D.sheets.map(f => { const im = new Image(); im.src = f; return im; }), per = D.sheet_side ** 2;
 const gd = document.getElementById("plot"), tip = document.getElementById("tip").getContext("2d");

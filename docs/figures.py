@@ -51,6 +51,8 @@ MEASURED_AT = re.compile(r"\bat (?:commit )?`([0-9a-f]{7,40})`")  # "measured at
 # The keys of a benchmark run of seeds.py that set a seed (its runs set them all to the run's).
 SEED_KEYS = ("baseline_kmeans.seed", "train_autoencoder.seed", "encode.umap.seed",
              "cluster_kmeans.seed", "cluster_gmm.seed")
+# The images a run reads: a dependency of fetch that is data, not code.
+SOURCE_PATH = "fetch.source.path"
 # Every key a figure's expression reads, as `file.json.key.key` (None: not recording).
 READS: list[str] | None = None
 
@@ -287,8 +289,10 @@ def stale_stages(results: dict, lock: dict, params: dict) -> dict[str, str]:
                     if stage in run["stages"] and "deps" in run["stages"][stage]]
         if recorded:
             today = code_deps(lock, stage)
+            # the images a run read (fetch.source.path) are its data, not the stage's code
+            images = {lookup(run.get("params", {}), SOURCE_PATH) for run in runs} | {lookup(params, SOURCE_PATH)}
             changed = sorted({path for deps in recorded for path in set(deps) | set(today)
-                              if deps.get(path) != today.get(path)})
+                              if deps.get(path) != today.get(path) and path not in images})
             if changed:
                 reasons.append(f"its code differs from dvc.lock's: {', '.join(changed)}")
         elif reference is not None and "outputs" in reference:

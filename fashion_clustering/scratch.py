@@ -23,22 +23,29 @@ PROJECT_FILES = ("dvc.yaml", "params.yaml", "requirements.lock", "stages", "fash
 def git_commit(project: Path, message: str) -> None:
     """Commit everything in ``project`` (DVCLive and ``dvc exp`` need a commit to exist)."""
     for args in (["add", "-A"], ["-c", "user.name=scratch", "-c", "user.email=scratch@localhost",
-                                 "commit", "-qm", message]):
+                                 "commit", "--allow-empty", "-qm", message]):
         subprocess.run(["git", *args], cwd=project, check=True)
 
 
-def scratch_project(target: Path, params: dict[str, Any] | None = None) -> Path:
-    """Copy the project's pipeline into the new directory ``target``, with ``params`` as its
-    ``params.yaml`` if given, and commit it to a new git repository; return ``target``."""
+def copy_pipeline(target: Path, params: dict[str, Any] | None = None) -> None:
+    """The project's pipeline (:data:`PROJECT_FILES`) copied into ``target``, over what is
+    there, with ``params`` as its ``params.yaml`` if given."""
     for name in PROJECT_FILES:
         source, copy = PROJECT_ROOT / name, target / name
         copy.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
+            shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, copy)
     if params is not None:
         (target / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def scratch_project(target: Path, params: dict[str, Any] | None = None) -> Path:
+    """Copy the project's pipeline into the new directory ``target``, with ``params`` as its
+    ``params.yaml`` if given, and commit it to a new git repository; return ``target``."""
+    copy_pipeline(target, params)
     subprocess.run(["git", "init", "-q"], cwd=target, check=True)
     git_commit(target, "scratch copy of the project")
     return target

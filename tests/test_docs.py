@@ -275,3 +275,18 @@ def test_each_measured_form_is_caught(figure):
     assert unchecked(f"The page weighs <!--fig s bench.x.y-->{figure}<!--/fig--> here.") == []
     assert unchecked(f"The paper reports {figure} here. <!--quoted-->") == []
     assert unchecked(f"The page weighs `{figure}` here.") == []  # code: a setting or a command
+
+
+def test_the_images_a_run_read_are_not_the_code_of_its_stages():
+    """A benchmark on other images (benchmarks/scale.py's) recorded fetch's dependency on its
+    own `fetch.source.path`: that is data, so only a change of code makes fetch stale."""
+    lock = {"schema": "2.0", "stages": {"fetch": {
+        "deps": [{"path": "fetch.py", "md5": "aaa"}, {"path": "data/own_images", "md5": "d1"}],
+        "params": {"params.yaml": {"fetch": {"source": {"path": "data/own_images"}}}}, "outs": []}}}
+    params = {"fetch": {"source": {"path": "data/own_images"}}}
+    run = {"overrides": {"fetch.source.path": "data/images.npz"}, "params": {"fetch": {"source": {"path": "data/images.npz"}}},
+           "stages": {"fetch": {"deps": {"fetch.py": "aaa", "data/images.npz": "d2"}, "params": {}}}}
+    assert figures.stale_stages({"runs": [run]}, lock, params) == {}
+    run["stages"]["fetch"]["deps"]["fetch.py"] = "bbb"
+    assert figures.stale_stages({"runs": [run]}, lock, params) == {
+        "fetch": "its code differs from dvc.lock's: fetch.py"}

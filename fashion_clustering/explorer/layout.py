@@ -1,9 +1,12 @@
 """A 2-D layout of every image for the explorer's map: a UMAP fitted on a seeded sample of
-the training features, every other row placed by UMAP's ``transform``.
+the training features, then every row placed at the mean of the 2-D positions of its nearest
+rows of the sample (:func:`..representation.manifold.embed_codes`, as the encode stage places
+held-out codes).
 
 Fitting on every row is what the report's map does for its sample of test rows; at 70,000
-rows it would cost minutes, while fitting on a sample and transforming the rest is a part of
-the stage's time (benchmarks/results/explorer.md)."""
+rows it would cost minutes. UMAP's own ``transform`` of the other rows grew faster than the
+rows (benchmarks/results/scale.md); the nearest rows of the sample are found through a k-d
+tree, n log n."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import PipelineError
-from ..representation.manifold import seeded_sample, two_d_umap
+from ..representation.manifold import NeighbourEmbedding, embed_codes, seeded_sample, two_d_umap
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,8 @@ class LayoutConfig:
     """How the explorer's 2-D map is laid out: a UMAP fitted on a seeded sample of training rows."""
 
     sample: int      # training rows the 2-D UMAP is fitted on
-    neighbors: int
+    neighbors: int   # UMAP's neighbours, and the rows of the sample each row is placed among
+    epochs: int      # UMAP's optimisation epochs
     seed: int
 
 
@@ -36,7 +40,9 @@ def two_d_layout(fit_rows: np.ndarray, rows: np.ndarray, config: LayoutConfig) -
     if len(chosen) <= config.neighbors:
         raise PipelineError(f"2-D layout: {len(chosen)} rows to fit cannot have {config.neighbors} neighbours")
     start = time.perf_counter()
-    reducer = two_d_umap(config.neighbors, config.seed).fit(chosen)
+    reducer = two_d_umap(config.neighbors, config.seed, config.epochs).fit(chosen)
     log.info("2-D layout: UMAP fitted on %d rows, %.1f s; placing %d rows", len(chosen),
              time.perf_counter() - start, len(rows))
-    return np.asarray(reducer.transform(rows), dtype=np.float32)
+    fitted = NeighbourEmbedding(np.asarray(chosen, np.float32), np.asarray(reducer.embedding_, np.float32),
+                                config.neighbors, "euclidean")
+    return embed_codes(fitted, rows)

@@ -30,6 +30,11 @@ from .template import PAGE_HTML
 
 INDEX = "index.html"
 IMAGE_BITS = (1, 2, 4, 8)
+# The page's real values (map coordinates, typicality, memberships) are kept at 2**16 levels
+# across their range: finer than a map's pixel or the digits shown, half of float32's bytes.
+LEVELS = 2 ** 16 - 1
+# Unsigned types a page's class and cluster numbers may take, and the first number beyond each.
+UNSIGNED = (("uint8", 2 ** 8), ("uint16", 2 ** 16), ("uint32", 2 ** 32))
 # The params that say what a run is, shown at the top of the page.
 KEY_PARAMS = {
     "train_autoencoder": ("architecture", "latent_dim", "epochs", "seed"),
@@ -45,6 +50,7 @@ class ExploreConfig(Settings):
 
     layout_sample: int = setting("integer", minimum=10)
     layout_neighbors: int = setting("integer", minimum=2)
+    layout_epochs: int = setting("integer", minimum=1)
     seed: int = setting("integer", minimum=0)
     # grey levels of the embedded images are 2**image_bits
     image_bits: int = setting("integer", minimum=1, options=IMAGE_BITS)
@@ -60,7 +66,8 @@ class ExploreConfig(Settings):
     @property
     def layout(self) -> LayoutConfig:
         """The settings of the 2-D map's layout."""
-        return LayoutConfig(sample=self.layout_sample, neighbors=self.layout_neighbors, seed=self.seed)
+        return LayoutConfig(sample=self.layout_sample, neighbors=self.layout_neighbors, epochs=self.layout_epochs,
+                            seed=self.seed)
 
 
 def quantize(images: np.ndarray, bits: int) -> np.ndarray:
@@ -102,8 +109,35 @@ def sprite_sheets(images: np.ndarray, side: int, bits: int) -> list[bytes]:
     return sheets
 
 
-def _encoded(array: np.ndarray, dtype: str) -> dict[str, str]:
+def _encoded(array: np.ndarray, dtype: str) -> dict[str, Any]:
     return {"dtype": dtype, "b64": base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode()}
+
+
+def _indices(array: np.ndarray) -> dict[str, Any]:
+    """Non-negative integers in the smallest unsigned type that holds them."""
+    top = int(array.max(initial=0))
+    return _encoded(array, next(t for t, limit in UNSIGNED if top < limit))
+
+
+def _span(values: np.ndarray) -> tuple[float, float]:
+    values = np.asarray(values, np.float64)
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+
+
+def quantized(values: np.ndarray) -> dict[str, Any]:
+    """Real values as :data:`LEVELS` + 1 evenly spaced levels between their least and greatest,
+    two bytes each (the page turns them back into numbers: :func:`dequantized`)."""
+    low, high = _span(values)
+    step = (high - low) / LEVELS or 1.0
+    levels = np.round((np.asarray(values, np.float64) - low) / step)
+    return _encoded(levels, "uint16") | {"min": low, "max": high, "levels": LEVELS}
+
+
+def dequantized(values: np.ndarray) -> np.ndarray:
+    """The values the page shows and orders by for ``values`` (float32, as it holds them)."""
+    low, high = _span(values)
+    step = (high - low) / LEVELS or 1.0
+    return (low + np.round((np.asarray(values, np.float64) - low) / step) * step).astype(np.float32)
 
 
 def key_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -127,13 +161,13 @@ def page_data(run: ExplorerRun, xy: np.ndarray, config: ExploreConfig, params: M
               sheets: int) -> dict[str, Any]:
     """What ``data.js`` holds: the run's tables as JSON, every row's values as typed arrays."""
     description = run.description
-    arrays = {"x": _encoded(xy[:, 0], "float32"), "y": _encoded(xy[:, 1], "float32"),
-              "split": _encoded(run.split, "uint8"), "typicality": _encoded(run.typicality, "float32")}
+    arrays = {"x": quantized(xy[:, 0]), "y": quantized(xy[:, 1]), "split": _encoded(run.split, "uint8"),
+              "typicality": quantized(run.typicality)}
     if description.labelled:
-        arrays["label"] = _encoded(run.label, "uint8")
+        arrays["label"] = _indices(run.label)
     for method in METHODS:
-        arrays[f"cluster_{method}"] = _encoded(run.clusters[method], "int32")
-        arrays[f"membership_{method}"] = _encoded(run.membership[method], "float32")
+        arrays[f"cluster_{method}"] = _indices(run.clusters[method])
+        arrays[f"membership_{method}"] = quantized(run.membership[method])
     return {
         "rows": int(len(run.label)), "splits": list(SPLITS), "name": description.name,
         "classes": None if description.class_names is None else list(description.class_names),

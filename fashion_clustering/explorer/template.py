@@ -65,9 +65,14 @@ th { background: #f3f3f3; } #params { color: #555; margin: 6px 0; }
 (() => {
 const D = window.EXPLORER_DATA, N = D.rows, methods = Object.keys(D.methods);
 const $ = id => document.getElementById(id);
-const decode = a => {
-  const bytes = Uint8Array.from(atob(a.b64), ch => ch.charCodeAt(0));
-  return new ({float32: Float32Array, uint8: Uint8Array, int32: Int32Array}[a.dtype])(bytes.buffer);
+const decode = a => {  // base64 to a typed array; quantized values (a.min, a.max) back to numbers
+  const text = atob(a.b64), bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  const values = new ({uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array}[a.dtype])(bytes.buffer);
+  if (a.min === undefined) return values;
+  const step = (a.max - a.min) / a.levels || 1, out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = a.min + values[i] * step;
+  return out;
 };
 const A = {}; for (const k in D.arrays) A[k] = decode(D.arrays[k]);
 const L = D.classes !== null;  // the images have labels
@@ -195,7 +200,8 @@ function nearest(mx, my, radius) {
 }
 
 // ---- images: sprite sheets, the tooltip, tiles
-const sheets = D.sheets.map(f => { const im = new Image(); im.src = f; return im; });
+const sheets = [];  // each sheet is loaded when one of its images is first shown
+const sheet = s => sheets[s] ??= Object.assign(new Image(), {src: D.sheets[s]});
 const per = D.sheet_side * D.sheet_side;
 const where = i => { const k = i % per; return [Math.floor(i / per), (k % D.sheet_side) * W, Math.floor(k / D.sheet_side) * H]; };
 const tip = $("tooltip"), tipCanvas = $("tip-image"), tipCtx = tipCanvas.getContext("2d");
@@ -211,7 +217,7 @@ function describe(i) {
   return lines.join("<br>");
 }
 function drawTip(i) {
-  const [s, x, y] = where(i), im = sheets[s];
+  const [s, x, y] = where(i), im = sheet(s);
   const paint = () => { tipCtx.imageSmoothingEnabled = false; tipCtx.drawImage(im, x, y, W, H, 0, 0, tipCanvas.width, tipCanvas.height);
     tip.dataset.imageShown = i; };
   tip.dataset.row = i; delete tip.dataset.imageShown;
@@ -339,7 +345,8 @@ const firstMap = performance.now();
 document.body.dataset.firstMapMs = firstMap.toFixed(0);
 console.log(`explorer: first map drawn at ${firstMap.toFixed(0)} ms, ${drawn} points`);
 // for tests and benchmarks: where a row is drawn on the page
-window.explorer = {pointAt: i => { const r = canvas.getBoundingClientRect(); return [r.left + sx(i), r.top + sy(i)]; }};
+window.explorer = {pointAt: i => { const r = canvas.getBoundingClientRect(); return [r.left + sx(i), r.top + sy(i)]; },
+  sheetsLoaded: () => Object.keys(sheets).map(Number)};  // for tests and benchmarks
 })();
 </script>
 </body>

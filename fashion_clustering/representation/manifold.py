@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
+from sklearn.neighbors import KDTree
 
 from ..errors import RUN_PIPELINE, PipelineError
 from ..files import read_pickle, write_pickle
-from ..fixed_order import METRICS, distances
+from ..fixed_order import METRICS, distances, row_sums
 from ..params import Section, Settings, setting
 from ..quiet_tensorflow import import_tensorflow
 
@@ -34,6 +35,16 @@ log = logging.getLogger(__name__)
 MANIFOLDS = ("none", "umap")
 # New rows whose distances to every training code are held at once (memory, not results).
 NEIGHBOUR_CHUNK = 64
+# More new rows than this are matched to their nearest training codes through a k-d tree
+# (speed, not results: a few rows are quicker by brute force than a tree is to build).
+TREE_ROWS = 256
+# The tree's distances are float64, the embedding's float32 summed in a fixed order: every
+# code within this relative margin of the tree's k-th nearest is a candidate.
+TREE_MARGIN = 1e-3
+# Codes the tree finds for each row, as a multiple of k: those within reach are usually fewer.
+TREE_CANDIDATES = 2
+# Rows matched through the tree at a time (memory, not results).
+TREE_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,33 @@ def nearest(distances: np.ndarray, k: int) -> np.ndarray:
     return np.nonzero(chosen)[1].reshape(len(distances), k)
 
 
+def nearest_training_rows(rows: np.ndarray, training_codes: np.ndarray, k: int, metric: str,
+                          tree: KDTree | None = None) -> np.ndarray:
+    """The indices of each row's ``k`` nearest training codes by :func:`distances` (ties to
+    the lower index), in index order.
+
+    With a ``tree`` of the training codes, the distances are computed only to the codes
+    the tree finds within a hair of each row's ``k``-th nearest; otherwise to every code.
+    Both choose the same codes, but the tree makes embedding the held-out rows grow as
+    n log n rather than as the square of the rows.
+    """
+    if tree is None:
+        return nearest(distances(rows, training_codes, metric), k)
+    found_distances, found = tree.query(rows, k=min(TREE_CANDIDATES * k, len(training_codes)))
+    reach = found_distances[:, k - 1] * (1 + TREE_MARGIN) + np.finfo(np.float32).tiny
+    chosen = np.empty((len(rows), k), np.int64)
+    whole = (found_distances[:, -1] > reach) | (found.shape[1] == len(training_codes))
+    if whole.any():  # every candidate of these rows is among those found: one computation for all
+        candidates = np.sort(found[whole], axis=1)
+        terms = rows[whole][:, None, :] - training_codes[candidates]
+        terms = terms * terms if metric == "euclidean" else np.abs(terms)
+        chosen[whole] = np.take_along_axis(candidates, nearest(row_sums(terms), k), axis=1)
+    for i in np.flatnonzero(~whole):  # more codes than were found lie within reach
+        candidates = np.sort(tree.query_radius(rows[i:i + 1], reach[i:i + 1])[0])
+        chosen[i] = candidates[nearest(distances(rows[i:i + 1], training_codes[candidates], metric), k)[0]]
+    return chosen
+
+
 def embed_codes(manifold: NeighbourEmbedding, codes: np.ndarray) -> np.ndarray:
     """Embed new codes, as float32 rows: each is the mean of the embeddings of its
     ``n_neighbors`` nearest training codes."""
@@ -123,10 +161,12 @@ def embed_codes(manifold: NeighbourEmbedding, codes: np.ndarray) -> np.ndarray:
     training_codes = np.asarray(manifold.codes, np.float32)
     embedding = np.asarray(manifold.embedding, np.float64)
     k = min(manifold.n_neighbors, len(embedding))
+    tree = KDTree(training_codes, metric=manifold.metric) if len(codes) > TREE_ROWS else None
+    chunk = NEIGHBOUR_CHUNK if tree is None else TREE_CHUNK
     chunks = [np.empty((0, embedding.shape[1]))]
-    for first in range(0, len(codes), NEIGHBOUR_CHUNK):
-        rows = np.asarray(codes[first:first + NEIGHBOUR_CHUNK], np.float32)
-        neighbours = nearest(distances(rows, training_codes, manifold.metric), k)
+    for first in range(0, len(codes), chunk):
+        rows = np.asarray(codes[first:first + chunk], np.float32)
+        neighbours = nearest_training_rows(rows, training_codes, k, manifold.metric, tree)
         total = np.zeros((len(rows), embedding.shape[1]))
         for j in range(k):
             total += embedding[neighbours[:, j]]
@@ -143,9 +183,11 @@ def seeded_sample(n_rows: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_rows, size=size, replace=False))
 
 
-def two_d_umap(neighbors: int, seed: int):
-    """An unfitted, seeded 2-D UMAP, for pictures of the features (the clusterers never see it)."""
-    return import_umap().UMAP(n_components=2, n_neighbors=neighbors, random_state=seed, tqdm_kwds={"disable": True})
+def two_d_umap(neighbors: int, seed: int, epochs: int | None = None):
+    """An unfitted, seeded 2-D UMAP, for pictures of the features (the clusterers never see it);
+    ``epochs`` None: UMAP's default (500 up to 10,000 rows, else 200)."""
+    return import_umap().UMAP(n_components=2, n_neighbors=neighbors, n_epochs=epochs, random_state=seed,
+                              tqdm_kwds={"disable": True})
 
 
 def two_d_map(features: np.ndarray, neighbors: int, seed: int) -> np.ndarray:

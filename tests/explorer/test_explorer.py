@@ -4,6 +4,7 @@ without labels; what the page shows is compared with what the arrays say."""
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -21,7 +22,7 @@ from fashion_clustering.data.description import DatasetDescription
 from fashion_clustering.data.idx import CLASS_NAMES
 from fashion_clustering.evaluation.cluster_classes import cluster_class_index
 from fashion_clustering.evaluation.metrics import match_clusters
-from fashion_clustering.explorer.page import ExploreConfig, quantize, write_page
+from fashion_clustering.explorer.page import ExploreConfig, dequantized, quantize, write_page
 from fashion_clustering.explorer.run import ExplorerRun
 from fashion_clustering.prediction.cli import main as cli_main
 
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.slow
 ROWS = {"train": 48_000, "val": 12_000, "test": 10_000}
 N = sum(ROWS.values())
 METHOD_NAMES = ("ae_gmm", "ae_kmeans", "baseline_kmeans")
-CONFIG = ExploreConfig(layout_sample=10, layout_neighbors=2, seed=0, image_bits=4, sheet_side=100,
+CONFIG = ExploreConfig(layout_sample=10, layout_neighbors=2, layout_epochs=10, seed=0, image_bits=4, sheet_side=100,
                        least_typical=7, point_size=1, hover_zoom=3)
 HOVERED = 54_321
 # Images of one file are same-origin only with this flag; the page itself never reads pixels,
@@ -42,11 +43,13 @@ window.addEventListener("load", () => setTimeout(async () => {
   const map = $("map"), px = map.getContext("2d").getImageData(0, 0, map.width, map.height).data;
   let coloured = 0; for (let i = 0; i < px.length; i += 4) coloured += px[i] + px[i + 1] + px[i + 2] < 765;
   out.coloured = coloured; out.drawn = +map.dataset.pointsDrawn;
+  const loaded = () => explorer.sheetsLoaded().map(s => `images_${s}.png`);
+  out.sheetsAtOpen = loaded();
   const [x, y] = explorer.pointAt(HOVERED);
   map.dispatchEvent(new MouseEvent("mousemove", {clientX: x, clientY: y, bubbles: true}));
   const tip = $("tooltip");
   for (let t = 0; t < 100 && tip.dataset.imageShown === undefined; t++) await new Promise(r => setTimeout(r, 100));
-  out.hoverRow = +tip.dataset.imageShown; out.hoverText = $("tip-text").textContent;
+  out.hoverRow = +tip.dataset.imageShown; out.hoverText = $("tip-text").textContent; out.sheetsAfterHover = loaded();
   const tc = $("tip-image"), z = tc.width / 28, tp = tc.getContext("2d").getImageData(0, 0, tc.width, tc.height).data;
   out.hoverPixels = []; for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++)
     out.hoverPixels.push(tp[((r * z + (z >> 1)) * tc.width + c * z + (z >> 1)) * 4]);
@@ -130,14 +133,31 @@ def test_hovering_a_point_shows_its_image(page, probed):
     assert f"image {HOVERED}" in probed["hoverText"] and CLASS_NAMES[run.label[HOVERED]] in probed["hoverText"]
 
 
+def test_image_sheets_are_loaded_only_when_an_image_is_shown(probed):
+    assert probed["sheetsAtOpen"] == []
+    assert probed["sheetsAfterHover"] == [f"images_{HOVERED // CONFIG.sheet_side ** 2}.png"]
+
+
+def test_the_page_holds_its_values_in_two_bytes_within_half_a_level(page):
+    run, out = page
+    data = json.loads((out / "data.js").read_text().removeprefix("window.EXPLORER_DATA = ").rstrip(";\n"))
+    arrays = data["arrays"]
+    assert {arrays[f"cluster_{m}"]["dtype"] for m in METHOD_NAMES} == {"uint8"} and arrays["label"]["dtype"] == "uint8"
+    typicality = arrays["typicality"]
+    levels = np.frombuffer(base64.b64decode(typicality["b64"]), np.uint16)
+    step = (typicality["max"] - typicality["min"]) / typicality["levels"]
+    np.testing.assert_allclose(typicality["min"] + levels * step, run.typicality, atol=step / 2 + 1e-12)
+    np.testing.assert_array_equal(dequantized(run.typicality), (typicality["min"] + levels * step).astype(np.float32))
+
+
 def test_a_cluster_lists_its_images_by_membership_with_the_others_marked(page, probed):
     run, _ = page
     members = np.flatnonzero(run.clusters["ae_kmeans"] == 3)
     cluster_class = CLASS_NAMES.index(run.cluster_classes["ae_kmeans"]["3"])
     assert probed["cluster"]["count"] == probed["cluster"]["tiles"] == len(members)
     assert probed["cluster"]["marked"] == int((run.label[members] != cluster_class).sum())
-    distances = run.membership["ae_kmeans"][probed["cluster"]["rows"]]
-    assert (np.diff(distances) >= 0).all()  # K-Means: nearest the centre first
+    distances = dequantized(run.membership["ae_kmeans"])[probed["cluster"]["rows"]]
+    assert (np.diff(distances) >= 0).all()  # K-Means: nearest the centre first (as the page holds them)
     no_train = members[run.split[members] != 0]
     assert probed["clusterNoTrain"]["count"] == probed["clusterNoTrain"]["tiles"] == len(no_train)
 
@@ -160,10 +180,10 @@ def test_the_disagreement_count_is_the_assignments(page, probed):
 
 def test_the_least_typical_of_each_split_come_first(page, probed):
     run, _ = page
-    expected = []
+    expected, typicality = [], dequantized(run.typicality)
     for split in range(3):
         rows = np.flatnonzero(run.split == split)
-        expected += rows[np.argsort(run.typicality[rows], kind="stable")[:CONFIG.least_typical]].tolist()
+        expected += rows[np.argsort(typicality[rows], kind="stable")[:CONFIG.least_typical]].tolist()
     assert probed["least"]["rows"] == expected
 
 
@@ -287,7 +307,8 @@ def test_without_labels_two_methods_disagree_where_their_clusters_are_not_matche
     assert sorted(colour_probed["disagree"]["rows"]) == expected.tolist()
     least = colour_probed["least"]["rows"]
     train = np.flatnonzero(run.split == 0)
-    assert least[:CONFIG.least_typical] == train[np.argsort(run.typicality[train], kind="stable")[:CONFIG.least_typical]].tolist()
+    typicality = dequantized(run.typicality)[train]
+    assert least[:CONFIG.least_typical] == train[np.argsort(typicality, kind="stable")[:CONFIG.least_typical]].tolist()
 
 
 @pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning")

@@ -5,13 +5,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.neighbors import KDTree
 
 from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.representation.manifold import (
     NeighbourEmbedding, UmapConfig, embed_codes, fit_umap, import_umap, load_manifold, nearest,
-    save_manifold,
+    nearest_training_rows, save_manifold,
 )
+from fashion_clustering.representation import manifold as manifold_module
 from fashion_clustering.evaluation.metrics import cluster_accuracy
 
 # umap-learn's notice that a seed makes it single-threaded: expected here.
@@ -103,6 +105,25 @@ def test_equal_distances_take_the_lower_indices():
                           [2, 2, 2, 2, 2, 2, 2]], np.float32)
     np.testing.assert_array_equal(nearest(distances, 3), [[1, 2, 4], [0, 1, 2]])
     np.testing.assert_array_equal(nearest(distances[:, ::-1], 3), [[0, 2, 5], [0, 1, 2]])
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_the_tree_chooses_the_same_training_codes_as_every_distance(metric):
+    """Many rows go through a k-d tree, a few through every distance: the same neighbours, on
+    a grid of codes where many distances tie, duplicated codes, and rows on the codes."""
+    grid = np.stack(np.meshgrid(*[np.arange(6)] * 3), axis=-1).reshape(-1, 3).astype(np.float32)
+    codes = np.concatenate([grid, grid[::7]])  # some codes twice
+    rng = np.random.default_rng(0)
+    rows = np.concatenate([grid[rng.permutation(len(grid))[:200]],
+                           rng.uniform(-1, 6, (200, 3)).astype(np.float32), grid[:50] + 0.5])
+    assert len(rows) > manifold_module.TREE_ROWS
+    tree = KDTree(codes, metric=metric)
+    for k in (1, 7, 20):
+        np.testing.assert_array_equal(nearest_training_rows(rows, codes, k, metric, tree),
+                                      nearest_training_rows(rows, codes, k, metric))
+    manifold = NeighbourEmbedding(codes, rng.normal(size=(len(codes), 2)).astype(np.float32), 7, metric)
+    np.testing.assert_array_equal(embed_codes(manifold, rows),
+                                  np.concatenate([embed_codes(manifold, rows[i:i + 1]) for i in range(len(rows))]))
 
 
 def test_a_rows_embedding_does_not_depend_on_the_rows_embedded_with_it(fitted):
