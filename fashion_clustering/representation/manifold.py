@@ -134,8 +134,8 @@ def nearest_training_rows(rows: np.ndarray, training_codes: np.ndarray, k: int, 
 
     With a ``tree`` of the training codes, the distances are computed only to the codes
     the tree finds within a hair of each row's ``k``-th nearest; otherwise to every code.
-    Both choose the same codes, but the tree makes embedding the held-out rows grow as
-    n log n rather than as the square of the rows.
+    Both choose the same codes; through the tree, embedding the held-out rows grows far
+    slower than the square of the rows (benchmarks/results/placement.md).
     """
     if tree is None:
         return nearest(distances(rows, training_codes, metric), k)
