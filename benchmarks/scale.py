@@ -42,6 +42,7 @@ from explorer import CANVAS_PROBE, MARK, measure
 from fashion_clustering.data.idx import CLASS_NAMES, read_idx
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.scratch import copy_pipeline, git_commit, scratch_project
+from fashion_clustering.typicality.position import shifted
 from seeds import ROOT, commit, run_stage, set_key, stage_code
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -66,12 +67,9 @@ def fashion_mnist() -> tuple[np.ndarray, np.ndarray]:
 
 
 def moved(images: np.ndarray, rows: int, columns: int) -> np.ndarray:
-    """The images moved by whole pixels, the uncovered edge black."""
-    out = np.zeros_like(images)
-    height, width = images.shape[1:3]
-    out[:, max(rows, 0):height + min(rows, 0), max(columns, 0):width + min(columns, 0)] = \
-        images[:, max(-rows, 0):height + min(-rows, 0), max(-columns, 0):width + min(-columns, 0)]
-    return out
+    """The images (N × H × W) moved by whole pixels, the uncovered edge black: typicality's
+    :func:`shifted`, with the images as the channels of one."""
+    return np.moveaxis(shifted(np.moveaxis(images, 0, -1), rows, columns), -1, 0)
 
 
 def collection(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
