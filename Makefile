@@ -7,6 +7,7 @@
 PYTHON ?= python3
 TENSORFLOW ?= cpu
 TEST_WORKERS ?= 2
+UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
@@ -18,10 +19,13 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 setup: $(INSTALLED)
 
+# uv installs the pinned packages in a third of pip's time (downloads in parallel); where it
+# cannot (it reads no pip.conf, so a private index is pip's alone), pip installs the same.
 $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,$(TENSORFLOW)]'
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c requirements.lock -e '.[test,$(TENSORFLOW)]' \
+		|| $(BIN)/pip install --quiet -c requirements.lock -e '.[test,$(TENSORFLOW)]'
 	touch $@
 
 # Debian's package where apt is present; elsewhere the fetch stage downloads the files.

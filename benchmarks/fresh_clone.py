@@ -1,5 +1,5 @@
 """`make repro` as a new user meets it: a fresh clone of the committed project, set-up from
-nothing (a new venv, pip without its cache), then every stage of the pipeline, one at a time.
+nothing (a new venv, uv and pip without their caches), then every stage of the pipeline, one at a time.
 
     python benchmarks/fresh_clone.py [--name fresh_clone]
 
@@ -34,8 +34,8 @@ def fresh_clone(target: Path) -> Path:
 
 
 def set_up(clone: Path) -> dict[str, float]:
-    """`make setup` in the clone from nothing, pip's cache unused: its wall time."""
-    env = dict(os.environ, PIP_NO_CACHE_DIR="1")
+    """`make setup` in the clone from nothing, the installers' caches unused: its wall time."""
+    env = dict(os.environ, PIP_NO_CACHE_DIR="1", UV_NO_CACHE="1")
     env.pop("VIRTUAL_ENV", None)
     _, seconds, _ = measured(["make", "setup"], clone, env)
     return {"seconds": seconds}
@@ -58,7 +58,7 @@ def markdown(results: dict) -> str:
     cpu = run["cpu"]
     lines = [f"# `make repro` from a fresh clone ({results['name']})", "",
              f"Commit `{run['commit']}`; {cpu['model']} ({', '.join(cpu['vector_extensions'])}), "
-             f"{cpu['cpus']} CPUs. Set-up: a new venv, pip without its cache.", "",
+             f"{cpu['cpus']} CPUs. Set-up: a new venv, uv and pip without their caches.", "",
              "| step | wall time | peak memory |", "|---|---|---|",
              f"| set-up (`make setup`) | {results['setup']['seconds']:.0f} s | – |"]
     lines += [f"| `{stage}` | {m['seconds']:.0f} s | {m['peak_mib']} MiB |" if m["ran"] else

@@ -1,7 +1,7 @@
 """A 2-D layout of every image for the explorer's map: a UMAP fitted on a seeded sample of
-the training features, then every row placed at the mean of the 2-D positions of its nearest
-rows of the sample (:func:`..representation.manifold.embed_codes`, as the encode stage places
-held-out codes).
+the training features (on their exact nearest neighbours, found through a k-d tree), then
+every row placed at the mean of the 2-D positions of its nearest rows of the sample
+(:func:`..representation.manifold.embed_codes`, as the encode stage places held-out codes).
 
 Fitting on every row is what the report's map does for its sample of test rows; at 70,000
 rows it would cost minutes. Placing the other rows among their nearest sampled rows, found
@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import PipelineError
-from ..representation.manifold import NeighbourEmbedding, embed_codes, seeded_sample, two_d_umap
+from ..representation.manifold import (
+    NeighbourEmbedding, embed_codes, neighbour_graph, seeded_sample, two_d_umap,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,10 @@ def two_d_layout(fit_rows: np.ndarray, rows: np.ndarray, config: LayoutConfig) -
     if len(chosen) <= config.neighbors:
         raise PipelineError(f"2-D layout: {len(chosen)} rows to fit cannot have {config.neighbors} neighbours")
     start = time.perf_counter()
-    reducer = two_d_umap(config.neighbors, config.seed, config.epochs).fit(chosen)
+    umap = two_d_umap(config.neighbors, config.seed, config.epochs, neighbour_graph(chosen, config.neighbors))
+    with warnings.catch_warnings():  # that it cannot transform: the other rows are placed below
+        warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]")
+        reducer = umap.fit(chosen)
     log.info("2-D layout: UMAP fitted on %d rows, %.1f s; placing %d rows", len(chosen),
              time.perf_counter() - start, len(rows))
     fitted = NeighbourEmbedding(np.asarray(chosen, np.float32), np.asarray(reducer.embedding_, np.float32),

@@ -32,18 +32,36 @@ LN2_LO = float(LN2 - Decimal(LN2_HI))
 EXP_TAYLOR = tuple(1 / math.factorial(n) for n in range(12, -1, -1))
 # Below this, exp underflows to zero in float64.
 EXP_UNDERFLOW = -746.0
+# float64's bits: 2**k is (k + EXPONENT_BIAS) << MANTISSA_BITS for k >= MIN_NORMAL_EXPONENT.
+EXPONENT_BIAS, MANTISSA_BITS, MIN_NORMAL_EXPONENT = 1023, 52, -1022
+# Values of portable_exp computed at a time (256 KiB a float64 array).
+CACHE_BLOCK = 32768
 
 
-def portable_exp(x: np.ndarray) -> np.ndarray:
-    """``exp(x)`` for ``x <= 0`` in float64 within a few ulp, the same bytes on every CPU:
-    ``x = k log 2 + r``, then Taylor's polynomial of ``exp(r)`` times ``2**k``."""
-    x = np.maximum(np.asarray(x, np.float64), EXP_UNDERFLOW)
+def _portable_exp(x: np.ndarray) -> np.ndarray:
+    x = np.maximum(x, EXP_UNDERFLOW)
     k = np.rint(x / float(LN2))
     r = (x - k * LN2_HI) - k * LN2_LO
     result = np.full_like(r, EXP_TAYLOR[0])
     for coefficient in EXP_TAYLOR[1:]:
-        result = result * r + coefficient
-    return np.ldexp(result, k.astype(np.int32))
+        result *= r
+        result += coefficient
+    k = k.astype(np.int64)
+    if k.min(initial=0) < MIN_NORMAL_EXPONENT:
+        return np.ldexp(result, k)
+    # 2**k built from its bits: a product by it is rounded once, as ldexp rounds, in a fifth of the time.
+    return result * ((k + EXPONENT_BIAS) << MANTISSA_BITS).view(np.float64)
+
+
+def portable_exp(x: np.ndarray) -> np.ndarray:
+    """``exp(x)`` for ``x <= 0`` in float64 within a few ulp, the same bytes on every CPU:
+    ``x = k log 2 + r``, then Taylor's polynomial of ``exp(r)`` times ``2**k``; computed
+    :data:`CACHE_BLOCK` values at a time, so that the polynomial's passes stay in the cache."""
+    x = np.asarray(x, np.float64)
+    flat, out = x.reshape(-1), np.empty(x.size)
+    for first in range(0, x.size, CACHE_BLOCK):
+        out[first:first + CACHE_BLOCK] = _portable_exp(flat[first:first + CACHE_BLOCK])
+    return out.reshape(x.shape)
 
 
 def portable_sigmoid(x: np.ndarray) -> np.ndarray:

@@ -35,6 +35,8 @@ from ..files import warn_if_made_elsewhere
 
 INPUT_BITS = 24
 WEIGHT_BITS = 53 - INPUT_BITS
+# The powers of two that are floats: 2**-1074 (the smallest subnormal) to 2**1023.
+SMALLEST_EXPONENT, LARGEST_EXPONENT = -1074, 1023
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,27 @@ class IntegerKernel:
         return cls(np.rint(np.ldexp(kernel, exponents[None, :])), exponents)
 
 
+def scaled(x: np.ndarray, row_exponents: np.ndarray, column_exponents: np.ndarray | None = None) -> np.ndarray:
+    """``np.ldexp(x, row_exponents[:, None] + column_exponents[None, :])`` (columns optional),
+    the same bytes in a quarter of the time: IEEE rounds a product by a power of two once, as
+    ``ldexp`` rounds, so the two agree whenever the powers are floats (2**-1074 to 2**1023),
+    as every power the exact layers ask for is; ``ldexp`` is kept for any other."""
+    columns = np.zeros(1, np.int64) if column_exponents is None else np.asarray(column_exponents)
+    extremes = np.concatenate([row_exponents, columns, [row_exponents.min(initial=0) + columns.min(initial=0),
+                                                        row_exponents.max(initial=0) + columns.max(initial=0)]])
+    if extremes.min() < SMALLEST_EXPONENT or extremes.max() > LARGEST_EXPONENT:
+        return np.ldexp(x, row_exponents[:, None] + columns[None, :])
+    # A product of two powers of two that is a float is exact.
+    return x * (np.ldexp(1.0, row_exponents)[:, None] * np.ldexp(1.0, columns)[None, :])
+
+
 def exact_matmul(x: np.ndarray, kernel: IntegerKernel) -> np.ndarray:
     """``x @ kernel`` in float64, each row rounded to :data:`INPUT_BITS` bits first; every
     row's result depends on that row alone, bit for bit (see the module's docstring)."""
     x = np.asarray(x, dtype=np.float64)
     exponents = INPUT_BITS - np.frexp(np.abs(x).max(axis=1, initial=0.0))[1]
-    integers = np.rint(np.ldexp(x, exponents[:, None]))
-    return np.ldexp(integers @ kernel.integers, -(exponents[:, None] + kernel.exponents[None, :]))
+    integers = np.rint(scaled(x, exponents))
+    return scaled(integers @ kernel.integers, -exponents, -kernel.exponents)
 
 
 Layer = Callable[[np.ndarray], np.ndarray]

@@ -183,10 +183,27 @@ def seeded_sample(n_rows: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_rows, size=size, replace=False))
 
 
-def two_d_umap(neighbors: int, seed: int, epochs: int | None = None):
+def neighbour_graph(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` nearest rows, itself included, nearest first (ties to the lower
+    index), and their euclidean distances (float32): exact, found through a k-d tree
+    (:func:`nearest_training_rows`), in the form UMAP takes as ``precomputed_knn``. UMAP's own
+    approximate search compiles its Numba kernels anew in every process, for tens of seconds."""
+    rows = np.asarray(rows, np.float32)
+    found = nearest_training_rows(rows, rows, k, "euclidean", KDTree(rows))
+    gaps = rows[:, None, :] - rows[found]
+    lengths = np.sqrt(row_sums(gaps * gaps))
+    order = np.argsort(lengths, axis=1, kind="stable")
+    return np.take_along_axis(found, order, axis=1), np.take_along_axis(lengths, order, axis=1)
+
+
+def two_d_umap(neighbors: int, seed: int, epochs: int | None = None,
+               knn: tuple[np.ndarray, np.ndarray] | None = None):
     """An unfitted, seeded 2-D UMAP, for pictures of the features (the clusterers never see it);
-    ``epochs`` None: UMAP's default (500 up to 10,000 rows, else 200)."""
+    ``epochs`` None: UMAP's default (500 up to 10,000 rows, else 200); ``knn``: the rows'
+    :func:`neighbour_graph`, instead of UMAP's own search (the fitted UMAP then cannot
+    ``transform``)."""
     return import_umap().UMAP(n_components=2, n_neighbors=neighbors, n_epochs=epochs, random_state=seed,
+                              precomputed_knn=(None, None, None) if knn is None else knn,
                               tqdm_kwds={"disable": True})
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from sklearn.exceptions import NotFittedError
 
+from fashion_clustering.clustering import equal_size
 from fashion_clustering.clustering.equal_size import (
     EqualSizeGaussianMixture, EqualSizeKMeans, equal_mass_log_weights,
 )
@@ -92,6 +93,23 @@ def test_weights_balance_steep_and_empty_components():
         resp /= resp.sum(axis=1, keepdims=True)
         np.testing.assert_allclose(resp.sum(axis=0), 225, rtol=1e-6)
         assert np.isclose(np.logaddexp.reduce(weights), 0)
+
+
+def test_softmax_is_numpys_arithmetic_to_the_bit():
+    """Rows taken a block at a time, and exponentials that underflow left to zero: the same
+    bytes as NumPy's exp over the whole array, subnormal results and zeros included."""
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(equal_size.ROW_BLOCK + 333, 5)) * np.array([1, 10, 300, 600, 1000])
+    scores[:50, 1:] = scores[:50, :1] - rng.uniform(700, 760, (50, 4))  # around exp's underflow
+    for exponentiate in (False, True):
+        out, lse = equal_size._log_softmax_rows(scores, exponentiate)
+        top = scores.max(axis=1, keepdims=True)
+        expected_lse = top + np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+        expected = scores - expected_lse
+        np.testing.assert_array_equal(lse.view(np.int64), expected_lse[:, 0].view(np.int64))
+        np.testing.assert_array_equal(out.view(np.int64), (np.exp(expected) if exponentiate else expected).view(np.int64))
+    tiny = equal_size._softmax_rows(scores)[0]
+    assert ((tiny > 0) & (tiny < np.finfo(np.float64).tiny)).any() and (tiny == 0).any()
 
 
 def test_single_rows_are_assigned_as_in_a_batch(blobs):

@@ -6,13 +6,17 @@ import pytest
 
 from fashion_clustering.explorer import layout
 from fashion_clustering.explorer.layout import LayoutConfig, two_d_layout
-from fashion_clustering.representation.manifold import seeded_sample
+from fashion_clustering.representation.manifold import neighbour_graph, seeded_sample
 
 pytestmark = pytest.mark.filterwarnings("ignore:n_jobs value 1 overridden:UserWarning")
 
 
 class KnownPositions:
-    """A stand-in for UMAP whose fitted positions are known: the first two features, doubled."""
+    """A stand-in for UMAP whose fitted positions are known: the first two features, doubled;
+    it keeps the neighbour graph it was given."""
+
+    def __init__(self, knn):
+        self.knn = knn
 
     def fit(self, rows):
         self.embedding_ = rows[:, :2] * 2
@@ -20,11 +24,15 @@ class KnownPositions:
 
 
 def test_every_row_is_placed_at_the_mean_of_its_nearest_sampled_rows(monkeypatch):
-    monkeypatch.setattr(layout, "two_d_umap", lambda neighbors, seed, epochs: KnownPositions())
+    made = []
+    monkeypatch.setattr(layout, "two_d_umap", lambda neighbors, seed, epochs, knn: made.append(KnownPositions(knn))
+                        or made[-1])
     rng = np.random.default_rng(0)
     fit_rows, rows = rng.normal(size=(400, 3)).astype(np.float32), rng.normal(size=(300, 3)).astype(np.float32)
     xy = two_d_layout(fit_rows, rows, LayoutConfig(sample=100, neighbors=5, epochs=10, seed=0))
     sample = fit_rows[seeded_sample(len(fit_rows), 100, 0)]
+    # UMAP is fitted on the sample's exact neighbour graph, not its own approximate search.
+    np.testing.assert_array_equal(made[0].knn[0], neighbour_graph(sample, 5)[0])
     nearest = np.argsort(((rows[:, None, :] - sample[None]) ** 2).sum(axis=-1), axis=1, kind="stable")[:, :5]
     np.testing.assert_allclose(xy, (sample[nearest, :2] * 2).mean(axis=1), rtol=1e-5, atol=1e-6)
 

@@ -13,7 +13,7 @@ import pytest
 
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.representation.exact_decoder import (
-    DECODER_LAYERS, exact_decode, load_exact_decoder, portable_exp, portable_sigmoid,
+    CACHE_BLOCK, DECODER_LAYERS, exact_decode, load_exact_decoder, portable_exp, portable_sigmoid,
 )
 from fashion_clustering.representation.exact_encoder import exact_encode, load_exact_encoder
 
@@ -51,6 +51,19 @@ def test_portable_exp_is_within_a_few_ulp_of_the_exponential():
     assert ulps_apart(portable_exp(x), exact).max() <= 4
     # Underflow to subnormals and to zero, as IEEE's exp does.
     np.testing.assert_array_equal(portable_exp(np.array([-745.0, -746.0, -1e6, -np.inf])), [5e-324, 0, 0, 0])
+
+
+def test_a_values_portable_exp_does_not_depend_on_the_values_beside_it():
+    """Computed in blocks, with 2**k from its bits where it is a normal float and by ldexp
+    where not (results near and below the smallest normal float): the same bytes as each
+    value alone."""
+    rng = np.random.default_rng(0)
+    x = -np.concatenate([rng.random(CACHE_BLOCK) * 40, 700 + rng.random(3000) * 50, [0.0, 745.5, 800.0, 1.0]])
+    rng.shuffle(x)
+    together = portable_exp(x.reshape(-1, 4))
+    alone = np.array([portable_exp(np.array([v]))[0] for v in x[::11]])
+    np.testing.assert_array_equal(together.reshape(-1)[::11].view(np.int64), alone.view(np.int64))
+    assert (alone < np.finfo(np.float64).tiny).any() and (alone > 0.01).any()  # both ways of 2**k were taken
 
 
 def test_portable_sigmoid_never_overflows_and_is_symmetric():

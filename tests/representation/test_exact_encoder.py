@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from fashion_clustering.representation.autoencoder import save_model
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.representation.exact_encoder import (
-    INPUT_BITS, IntegerKernel, check_row_length, exact_encode, exact_matmul, load_exact_encoder,
+    INPUT_BITS, IntegerKernel, check_row_length, exact_encode, exact_matmul, load_exact_encoder, scaled,
 )
 
 pytestmark = pytest.mark.filterwarnings(
@@ -99,6 +99,20 @@ def test_exact_matmul_is_the_exact_product_of_the_rounded_operands():
     np.testing.assert_array_equal(exact_matmul(np.asfortranarray(x), kernel), result)
     np.testing.assert_array_equal(np.concatenate([exact_matmul(x[i:i + 1], kernel) for i in range(5)]), result)
     np.testing.assert_allclose(result, x.astype(np.float64) @ w, rtol=1e-5, atol=1e-6 * np.abs(result).max())
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_scaling_by_powers_of_two_is_ldexp_to_the_bit():
+    """Over float64's whole range: results that are subnormal, zero, infinite, and powers that
+    are no float (where the product would differ, so ldexp itself is taken)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 30)) * np.exp2(rng.integers(-1074, 1024, (40, 30)).astype(float))
+    x[:, :3] = [0.0, -0.0, np.inf]
+    for low, high in ((-60, 60), (-1100, 1100), (1000, 1030)):
+        rows, columns = rng.integers(low, high, 40), rng.integers(low, high, 30)
+        np.testing.assert_array_equal(scaled(x, rows, columns).view(np.int64),
+                                      np.ldexp(x, rows[:, None] + columns[None, :]).view(np.int64))
+        np.testing.assert_array_equal(scaled(x, rows).view(np.int64), np.ldexp(x, rows[:, None]).view(np.int64))
 
 
 def test_unsupported_layers_fail_naming_the_file(tmp_path, rows):

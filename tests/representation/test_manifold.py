@@ -11,7 +11,7 @@ from fashion_clustering.clustering.fit import KMeansConfig, fit_kmeans
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.representation.manifold import (
     NeighbourEmbedding, UmapConfig, embed_codes, fit_umap, import_umap, load_manifold, nearest,
-    nearest_training_rows, save_manifold,
+    nearest_training_rows, neighbour_graph, save_manifold,
 )
 from fashion_clustering.representation import manifold as manifold_module
 from fashion_clustering.evaluation.metrics import cluster_accuracy
@@ -124,6 +124,19 @@ def test_the_tree_chooses_the_same_training_codes_as_every_distance(metric):
     manifold = NeighbourEmbedding(codes, rng.normal(size=(len(codes), 2)).astype(np.float32), 7, metric)
     np.testing.assert_array_equal(embed_codes(manifold, rows),
                                   np.concatenate([embed_codes(manifold, rows[i:i + 1]) for i in range(len(rows))]))
+
+
+def test_the_neighbour_graph_is_every_rows_exact_nearest_rows_nearest_first():
+    """Each row itself first (or a duplicate of it at distance 0 with a lower index), then
+    the others by distance, ties to the lower index: as a sort of every distance gives."""
+    grid = np.stack(np.meshgrid(*[np.arange(5)] * 3), axis=-1).reshape(-1, 3).astype(np.float32)
+    rows = np.concatenate([grid, grid[::9], np.random.default_rng(0).normal(2, 1, (300, 3)).astype(np.float32)])
+    indices, lengths = neighbour_graph(rows, 9)
+    every = ((rows[:, None, :].astype(np.float64) - rows[None]) ** 2).sum(axis=-1)
+    expected = np.argsort(every, axis=1, kind="stable")[:, :9]
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(lengths, np.sqrt(np.take_along_axis(every, expected, axis=1)), rtol=1e-6)
+    assert lengths.dtype == np.float32 and (lengths[:, 0] == 0).all() and (np.diff(lengths, axis=1) >= 0).all()
 
 
 def test_a_rows_embedding_does_not_depend_on_the_rows_embedded_with_it(fitted):
