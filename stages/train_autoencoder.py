@@ -6,8 +6,8 @@ bytes depend on its CPU and on the threads TensorFlow splits its work between (`
 null: every CPU the process may use)."""
 
 from fashion_clustering.representation.autoencoder import (
-    AutoencoderConfig, TrainingConfig, build_autoencoder, save_model, seed_everything, train_autoencoder,
-    training_budget,
+    AutoencoderConfig, SmallCollectionConfig, TrainingConfig, build_autoencoder, for_collection, save_model,
+    seed_everything, train_autoencoder, training_budget,
 )
 from fashion_clustering.data.dataset import load_split
 from fashion_clustering.data.description import read_description
@@ -22,6 +22,7 @@ from fashion_clustering.stage import run_stage
 def main(prepared_dir: str, description_file: str, model_file: str, log_dir: str) -> None:
     with Section.load("train_autoencoder") as section:
         architecture, training = AutoencoderConfig.from_params(section), TrainingConfig.from_params(section)
+        small = SmallCollectionConfig.from_params(section.section("small_collection"))
         views = ViewsConfig.from_params(section.section("views"))
         clustering = ClusteringLayerConfig.from_params(section.section("clustering"))
     image_shape = read_description(description_file).image_shape
@@ -29,7 +30,7 @@ def main(prepared_dir: str, description_file: str, model_file: str, log_dir: str
     seed_everything(training.seed, threads)
     x_train, _ = load_split(prepared_dir, "train")
     x_val, _ = load_split(prepared_dir, "val")
-    training = training_budget(training, len(x_train))
+    training, architecture = training_budget(training, len(x_train)), for_collection(architecture, small, len(x_train))
     autoencoder, _ = build_autoencoder(architecture, image_shape)
     # Imported only now that seed_everything has imported TensorFlow without its C++ banners.
     from dvclive import Live

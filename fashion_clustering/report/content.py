@@ -16,7 +16,7 @@ from ..data.fetch import OFFICIAL_SHA256
 from ..evaluation.cluster_classes import cluster_title, confusion_counts, largest_confusions
 from ..typicality.outliers import OUTLIERS
 from ..methods import METHODS
-from ..representation.autoencoder import AutoencoderConfig
+from ..representation.autoencoder import AutoencoderConfig, for_collection
 from ..representation.clustering_layer import ClusteringLayerConfig
 from ..representation.views import ViewsConfig
 from .document import Chapter, Document, Figure, Paragraph, Table
@@ -248,7 +248,8 @@ def architecture(run: Run) -> Chapter:
     umap_extension = (f" The clusterers see the UMAP embedding of the training codes; any other image "
                       f"is placed at the mean of the embeddings of its {umap.n_neighbors} "
                       f"nearest training codes." if umap is not None else "")
-    extras = training_extras(ae, settings.views, settings.clustering_layer)
+    extras = training_extras(for_collection(ae, settings.small_collection, description.counts["train"]),
+                             settings.views, settings.clustering_layer)
     return Chapter("Architecture", [
         Paragraph(f"The autoencoder ({ae.architecture}) as saved by the run: its encoder maps "
                   f"the {description.row_length:,} values of an image ({description.height}×{description.width} "

@@ -22,7 +22,9 @@ from ..files import load_arrays, read_json, read_pickle
 from ..machine import MACHINE_FILE
 from ..methods import METHODS, ON_FEATURES
 from ..params import Section, load_params
-from ..representation.autoencoder import AutoencoderConfig, TrainingConfig, load_autoencoder
+from ..representation.autoencoder import (
+    AutoencoderConfig, SmallCollectionConfig, TrainingConfig, load_autoencoder,
+)
 from ..representation.clustering_layer import ClusteringLayerConfig
 from ..representation.manifold import EncodeConfig
 from ..representation.views import ViewsConfig
@@ -38,6 +40,7 @@ class RunSettings:
     preprocess: PreprocessConfig
     baseline: KMeansConfig
     autoencoder: AutoencoderConfig
+    small_collection: SmallCollectionConfig
     training: TrainingConfig
     views: ViewsConfig
     clustering_layer: ClusteringLayerConfig
@@ -60,6 +63,7 @@ class RunSettings:
             preprocess=PreprocessConfig.from_params(section("preprocess")),
             baseline=KMeansConfig.from_params(section("baseline_kmeans")),
             autoencoder=AutoencoderConfig.from_params(ae), training=TrainingConfig.from_params(ae),
+            small_collection=SmallCollectionConfig.from_params(ae.section("small_collection")),
             views=ViewsConfig.from_params(ae.section("views")),
             clustering_layer=ClusteringLayerConfig.from_params(ae.section("clustering")),
             encode=EncodeConfig.from_params(section("encode")),

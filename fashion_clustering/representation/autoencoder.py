@@ -17,7 +17,9 @@ architecture:
 The training budget carries to a collection of another size: ``batch_size`` is at most the
 training rows, and ``min_steps`` is a floor on the gradient steps, so that a small collection
 trains for more epochs (:func:`training_budget`); the committed floor is below the committed
-epochs' steps on the default data set, whose run it leaves as it was (docs/own_images.md).
+epochs' steps on the default data set, whose run it leaves as it was (docs/own_images.md). A
+collection of fewer than ``small_collection.images`` training images trains as a denoising
+autoencoder (:func:`for_collection`), which Fashion-MNIST's 48,000 do not.
 
 Training uses Adam on the mean squared error; with ``learning_rate_schedule: cosine`` its
 step size decays from ``learning_rate`` to zero over the run (cosine decay), so that the
@@ -99,6 +101,29 @@ def training_budget(config: TrainingConfig, n_train: int) -> TrainingConfig:
                  "batch_size %d, min_steps %d)", n_train, epochs, batch_size, config.epochs, config.batch_size,
                  config.min_steps)
     return replace(config, epochs=epochs, batch_size=batch_size)
+
+
+@dataclass(frozen=True)
+class SmallCollectionConfig(Settings):
+    """The train_autoencoder.small_collection section: the noise a collection of few images
+    trains with."""
+
+    images: int = setting("integer", minimum=0)  # fewer training images than this: a small collection
+    input_noise: float = setting("number", minimum=0)  # its input_noise, at least
+
+
+def for_collection(config: AutoencoderConfig, small: SmallCollectionConfig, n_train: int) -> AutoencoderConfig:
+    """``config`` for ``n_train`` training images: a small collection's autoencoder is a
+    denoising one, with at least ``small.input_noise``; the same config for any other.
+
+    Over the many epochs ``min_steps`` gives a small collection, a model of millions of
+    weights learns its few images by heart (the digits' 1,149: a training loss far below the
+    validation loss); the noise makes every pass over them a new one (docs/own_images.md)."""
+    if n_train >= small.images or config.input_noise >= small.input_noise:
+        return config
+    log.info("a small collection (%d training images, fewer than train_autoencoder.small_collection.images %d): "
+             "input noise %g", n_train, small.images, small.input_noise)
+    return replace(config, input_noise=small.input_noise)
 
 
 def _keras():

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from fashion_clustering.representation.autoencoder import (
-    AutoencoderConfig, TrainingConfig, build_autoencoder, encode, load_autoencoder, save_model,
-    seed_everything, train_autoencoder, training_budget,
+    AutoencoderConfig, SmallCollectionConfig, TrainingConfig, build_autoencoder, encode, for_collection,
+    load_autoencoder, save_model, seed_everything, train_autoencoder, training_budget,
 )
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.params import Section
@@ -121,6 +121,21 @@ def test_training_budget(n_train, epochs, batch_size):
     assert budget.epochs * math.ceil(n_train / budget.batch_size) >= config.min_steps
     if n_train == 48_000:
         assert budget == config  # the same config: the default run's training does not change
+
+
+@pytest.mark.parametrize("n_train, configured, noise", [
+    (48_000, 0.0, 0.0),  # Fashion-MNIST: the configured autoencoder, unchanged
+    (10_000, 0.0, 0.0),  # not fewer than small_collection.images
+    (9_999, 0.0, 0.2),   # a small collection: denoising
+    (1_149, 0.3, 0.3),   # more noise configured: kept
+])
+def test_a_small_collection_trains_a_denoising_autoencoder(n_train, configured, noise):
+    config = dataclasses.replace(SMALL_DENSE, input_noise=configured)
+    fitted = for_collection(config, SmallCollectionConfig(images=10_000, input_noise=0.2), n_train)
+    assert fitted == dataclasses.replace(config, input_noise=noise)
+    autoencoder, _ = build_autoencoder(fitted, FASHION_SHAPE)
+    noise_layers = [layer for layer in autoencoder.get_layer("encoder").layers if "GaussianNoise" in type(layer).__name__]
+    assert [layer.stddev for layer in noise_layers] == ([noise] if noise else [])
 
 
 def reconstruction_mse(autoencoder, x):
