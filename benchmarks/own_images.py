@@ -23,6 +23,14 @@ of ``by_variant``:
     python benchmarks/own_images.py --name unbalanced --seeds 0 1 2 \\
         --collection balanced --collection unbalanced --variant equal \\
         --variant "free:cluster_kmeans.cluster_sizes=free;cluster_gmm.cluster_sizes=free"
+
+``--collection fashion`` is another small collection: ``--fashion-images`` (7,000) of
+Fashion-MNIST's images, a random draw with ``--sample-seed`` (read from the project's
+``data/raw``, which its ``fetch`` stage writes), as a folder of pictures:
+
+    python benchmarks/own_images.py --name small_collection --seeds 0 1 2 \\
+        --collection balanced --collection fashion --variant default \\
+        --variant "no_noise:train_autoencoder.small_collection.input_noise=0.0"
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from fashion_clustering.evaluation.metrics import clustering_scores
 from fashion_clustering.files import load_arrays
 from fashion_clustering.machine import describe_cpu
 from fashion_clustering.scratch import digits, git_commit, scratch_project, write_pictures
+from scale import collection as fashion_sample
 from seeds import METHODS, ROOT, SCORES, commit, parse_variant, run_stage, set_key, summary
 
 # The stages that make the three methods' assignments, in order.
@@ -73,13 +82,18 @@ def cut_classes(images: np.ndarray, labels: np.ndarray, classes: list[int], shar
 
 def collection(name: str, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict]:
     """The images and labels of a collection, and its description for the results."""
-    images, labels = digits()
+    if name == "fashion":
+        images, labels = fashion_sample(args.fashion_images, args.sample_seed)
+    else:
+        images, labels = digits()
     if name == "unbalanced":
         images, labels = cut_classes(images, labels, args.cut_classes, args.cut_to, args.cut_seed)
     counts = {str(c): int(n) for c, n in zip(*np.unique(labels, return_counts=True))}
     about = {"images": int(len(labels)), "class_counts": counts}
     if name == "unbalanced":
         about.update(cut_classes=args.cut_classes, cut_to=args.cut_to, cut_seed=args.cut_seed)
+    if name == "fashion":
+        about.update(sample_of="Fashion-MNIST's 70,000 images", sample_seed=args.sample_seed)
     return images, labels, about
 
 
@@ -102,7 +116,8 @@ def run_seed(project: Path, params: dict, env: dict) -> dict:
 def markdown(results: dict) -> str:
     """The results as a page: the mean ± std of each method's test scores, per variant."""
     cpu = results["cpu"]
-    lines = [f"scikit-learn's digits as a folder of pictures with a subfolder per class; params: the "
+    what = "each collection below" if "collections" in results else "scikit-learn's digits"
+    lines = [f"{what[0].upper()}{what[1:]} as a folder of pictures with a subfolder per class; params: the "
              f"committed ones, `fetch.source.kind: folder`, every `seed` key set to the seed; seeds "
              f"{', '.join(map(str, results['seeds']))}. Test split: the "
              f"{results['test_images'] if 'test_images' in results else ' and '.join(str(c['test_images']) for c in results['collections'].values())} "
@@ -121,7 +136,9 @@ def markdown(results: dict) -> str:
         counts = ", ".join(f"{c}: {n}" for c, n in about["class_counts"].items())
         cut = (f"; classes {', '.join(map(str, about['cut_classes']))} cut to {about['cut_to']:g} of their "
                f"images, a random draw with seed {about['cut_seed']} (numpy's `default_rng`)"
-               if "cut_classes" in about else "")
+               if "cut_classes" in about else
+               f" of {about['sample_of']}, a random draw with seed {about['sample_seed']} (numpy's `default_rng`)"
+               if "sample_of" in about else "")
         lines.append(f"- collection `{name}`: {about['images']} images{cut}; per class {counts}")
     lines += ["", "| collection | variant | method | test ACC | test NMI | test ARI |", "|---|---|---|---|---|---|"]
     for name, by_variant in results["by_collection"].items():
@@ -142,8 +159,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--variant", action="append", default=None,
                         help="name:key=value;... params overrides (default: the committed params)")
-    parser.add_argument("--collection", action="append", choices=("balanced", "unbalanced"), default=None,
-                        help="balanced: all the digits (the default); unbalanced: --cut-classes cut to --cut-to")
+    parser.add_argument("--collection", action="append", choices=("balanced", "unbalanced", "fashion"), default=None,
+                        help="balanced: all the digits (the default); unbalanced: --cut-classes cut to --cut-to; "
+                             "fashion: --fashion-images of Fashion-MNIST's, a random draw with --sample-seed")
+    parser.add_argument("--fashion-images", type=int, default=7000)
+    parser.add_argument("--sample-seed", type=int, default=0)
     parser.add_argument("--cut-classes", type=int, nargs="+", default=[5, 6, 7, 8, 9])
     parser.add_argument("--cut-to", type=float, default=0.1, help="share of a cut class's images kept")
     parser.add_argument("--cut-seed", type=int, default=0, help="seed of the draw of the images kept")
@@ -158,7 +178,7 @@ def main() -> None:
             images, labels, collections[name] = collection(name, args)
             projects[name] = scratch_project(Path(scratch) / name)
             write_pictures(projects[name] / base["fetch"]["source"]["path"], images, labels)
-            git_commit(projects[name], f"the digits ({name}) as a folder of pictures")
+            git_commit(projects[name], f"the collection {name} as a folder of pictures")
         env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         for seed in args.seeds:
             for name, project in projects.items():

@@ -265,3 +265,22 @@ class Settings:
                 kind, rules = field.metadata["setting"]
                 values[field.name] = getattr(section, kind)(field.name, **rules)
         return cls(**values)
+
+
+# The one section, and key, of the number of clusters every method makes (and the centres of
+# the autoencoder's optional clustering layer).
+CLUSTERS_SECTION = "clusters"
+N_CLUSTERS_KEY = f"{CLUSTERS_SECTION}.n_clusters"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClustersConfig(Settings):
+    """The clusters section: how many clusters each of the three methods makes."""
+
+    n_clusters: int = setting("integer", minimum=1)
+
+
+def read_n_clusters(path: str | Path) -> int:
+    """``clusters.n_clusters`` of the params file at ``path``, validated."""
+    with Section.load(CLUSTERS_SECTION, path) as section:
+        return ClustersConfig.from_params(section).n_clusters

@@ -1,8 +1,8 @@
 """Stage typicality: how typical each image of every split is of the images the models
 learned from (see fashion_clustering.typicality.scores), the calibration that
 `fashion-clustering predict` ranks new images against (with the threshold it flags with),
-and the share of images flagged: the splits' garments, made-up images unlike them, and test
-garments turned on their side (square images only) or moved off the middle of the frame. Made-up
+and the share of images flagged: the splits' images, made-up images unlike them, and test
+images turned on their side (square images only) or moved off the middle of the frame. Made-up
 images and moves are at the data set's image shape (its description)."""
 
 from fashion_clustering.data.dataset import SPLITS, load_split

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fashion_clustering.clustering.fit import ClustersConfig, GmmConfig, KMeansConfig, read_n_clusters
+from fashion_clustering.clustering.fit import GmmConfig, KMeansConfig
+from fashion_clustering.params import ClustersConfig, read_n_clusters
 from fashion_clustering.data.dataset import PreprocessConfig
 from fashion_clustering.data.fetch import FetchConfig
 from fashion_clustering.data.sources import IdxFiles, SourceConfig

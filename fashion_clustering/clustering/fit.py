@@ -20,16 +20,13 @@ from sklearn.preprocessing import StandardScaler
 
 from ..errors import PipelineError
 from ..files import save_arrays
-from ..params import Section, Settings, setting
+from ..params import N_CLUSTERS_KEY, Section, Settings, read_n_clusters, setting
 from .equal_size import EqualSizeGaussianMixture, EqualSizeKMeans
 from .rowwise import RowwiseGaussianMixture, RowwiseKMeans
 
 log = logging.getLogger(__name__)
 
 CLUSTER_SIZES = ("equal", "free")
-# The one section, and key, of the number of clusters every method makes.
-CLUSTERS_SECTION = "clusters"
-N_CLUSTERS_KEY = f"{CLUSTERS_SECTION}.n_clusters"
 # Where EM starts: from the clusters of the cluster_kmeans stage (one start), from n_init
 # starts drawn by init_params, or from both, the best objective winning.
 GMM_STARTS = ("kmeans_clusters", "restarts", "both")
@@ -70,19 +67,6 @@ def check_params(section: Section, estimator: BaseEstimator, params: Mapping[str
             match = _BROKEN_RULE.search(str(error))
             reason = f"must be {match['rule']}, got {match['value']}" if match else f"is refused: {error}"
             raise PipelineError(f"{section.file}: {key} {reason}".replace("\n", " ")) from error
-
-
-@dataclass(frozen=True)
-class ClustersConfig(Settings):
-    """The clusters section: how many clusters each of the three methods makes."""
-
-    n_clusters: int = setting("integer", minimum=1)
-
-
-def read_n_clusters(path: str | Path) -> int:
-    """``clusters.n_clusters`` of the params file at ``path``, validated."""
-    with Section.load(CLUSTERS_SECTION, path) as section:
-        return ClustersConfig.from_params(section).n_clusters
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-from ..params import Settings, setting
+from ..errors import PipelineError
+from ..params import N_CLUSTERS_KEY, Section, Settings, read_n_clusters, setting
 from .autoencoder import encode
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,21 @@ class ClusteringLayerConfig(Settings):
 
     weight: float = setting("number", minimum=0)
     kernel: str = setting("choice", options=KERNELS)
-    n_clusters: int = setting("integer", minimum=2)
+    n_clusters: int = setting("value")  # clusters.n_clusters, as the three methods make
     n_init: int = setting("integer", minimum=1)
     epochs: int = setting("integer", minimum=1)
     learning_rate: float = setting("number", minimum=0, exclusive=True)
     update_interval: int = setting("integer", minimum=1)
+
+    @classmethod
+    def from_params(cls, section: Section, skip=(), given=None) -> "ClusteringLayerConfig":
+        """The section's settings, validated; its centres are ``clusters.n_clusters`` of the
+        section's file, which must be at least 2 if the layer is enabled."""
+        config = super().from_params(section, skip, {"n_clusters": read_n_clusters(section.file), **(given or {})})
+        if config.enabled and config.n_clusters < 2:
+            raise PipelineError(f"{section.file}: {N_CLUSTERS_KEY} must be at least 2 for the clustering layer "
+                                f"({section.name}.weight > 0), got {config.n_clusters}")
+        return config
 
     @property
     def enabled(self) -> bool:

@@ -1,1 +1,1 @@
-"""How typical an image is of the images the models learned from (``scores``), where its garment lies in the frame and how to centre it (``position``), and the made-up images unlike Fashion-MNIST it is measured on (``outliers``)."""
+"""How typical an image is of the images the models learned from (``scores``), where its subject lies in the frame and how to centre it (``position``), and the made-up images unlike the data set's it is measured on (``outliers``)."""

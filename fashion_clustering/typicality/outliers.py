@@ -1,6 +1,6 @@
 """Images unlike the data set's, made up to measure what the typicality flag catches, in the
 data set's format (its height, width and channels; text and digits light on black, as
-garments are), so that only what they show sets them apart.
+Fashion-MNIST's garments are), so that only what they show sets them apart.
 
 Every kind is a seeded function of ``(n, seed, height, width)`` returning ``n`` uint8 grey
 images, the same on every run (text: with the same Pillow, whose default font it uses);
@@ -45,7 +45,7 @@ LINE_SPACING = 0.25
 FONT_SIZES = (7, 9, 11, 14)
 # Points per quarter turn along a digit's arcs.
 ARC_POINTS = 8
-# Directions a garment is moved in, in turn (rows down, columns right): right, left, down, up.
+# Directions an image is moved in, in turn (rows down, columns right): right, left, down, up.
 MOVES = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
@@ -144,9 +144,9 @@ def flat_fills(n: int, seed: int, height: int, width: int) -> np.ndarray:
 
 
 def moved(pixels: np.ndarray, shift: int, image_shape: tuple[int, int, int]) -> np.ndarray:
-    """Rows of images of ``image_shape`` (real garments) moved ``shift`` pixels in each of
+    """Rows of images of ``image_shape`` (the data set's own) moved ``shift`` pixels in each of
     :data:`MOVES` in turn, what leaves the frame lost and what enters it black, as a user's
-    own crop may place a garment."""
+    own crop may place its subject."""
     images = images_of(pixels, image_shape)
     out = np.zeros_like(images)
     for i in range(len(images)):
@@ -215,7 +215,7 @@ class Kind:
         return scale_pixels(np.broadcast_to(grey[..., None], (n, height, width, channels)))
 
 
-# The made-up kinds, by the name their files and metrics use (garments turned on their side
+# The made-up kinds, by the name their files and metrics use (images turned on their side
 # or moved need real images: see :func:`.scores.turned` and :func:`moved`).
 OUTLIERS = {
     "uniform_noise": Kind("uniform noise", uniform_noise), "checkerboards": Kind("checkerboards", checkerboards),

@@ -1,7 +1,8 @@
-"""Where an image's garment lies in its frame, for images of any height, width and channels.
-Fashion-MNIST put every garment's bounding box in the middle of the frame (its longer side spans the frame), so the blank rows above
-and below it, and the blank columns left and right of it, differ by at most a pixel or two;
-a garment moved by a few pixels has blank bands of very different widths (measured in
+"""Where an image's subject (its non-blank pixels) lies in its frame, for images of any
+height, width and channels. Fashion-MNIST put every garment's bounding box in the middle of
+the frame (its longer side spans the frame), so the blank rows above and below it, and the
+blank columns left and right of it, differ by at most a pixel or two;
+an image moved by a few pixels has blank bands of very different widths (measured in
 ``benchmarks/results/exploration.md``, issue 26). Blank means no pixel above zero.
 
 Integer counts and index arithmetic only: a row's answer does not depend on the rows beside
@@ -37,7 +38,7 @@ def blank_margins(pixels: np.ndarray, image_shape: tuple[int, int, int]) -> np.n
 
 
 def off_centre(pixels: np.ndarray, image_shape: tuple[int, int, int]) -> np.ndarray:
-    """How far each image's garment is from the middle of its frame: the larger difference,
+    """How far each image's subject is from the middle of its frame: the larger difference,
     vertical or horizontal, between the blank margins on either side, in pixels (float64)."""
     margins = blank_margins(pixels, image_shape)
     return np.maximum(np.abs(margins[:, 0] - margins[:, 1]), np.abs(margins[:, 2] - margins[:, 3])).astype(np.float64)
@@ -62,10 +63,10 @@ def _half_towards_zero(differences: np.ndarray) -> np.ndarray:
 
 
 def centred(pixels: np.ndarray, image_shape: tuple[int, int, int]) -> np.ndarray:
-    """Rows of images of ``image_shape`` with each garment moved, whole, so that its blank margins on either
-    side differ by at most one pixel, as Fashion-MNIST's do; a garment already so placed (every
+    """Rows of images of ``image_shape`` with each subject moved, whole, so that its blank margins on either
+    side differ by at most one pixel, as Fashion-MNIST's do; an image already so placed (every
     one of Fashion-MNIST's but a few), or a blank image, is left as it is. Nothing is scaled:
-    what a garment lost at the frame's edge stays lost."""
+    what an image lost at the frame's edge stays lost."""
     images = images_of(pixels, image_shape)
     margins = blank_margins(pixels, image_shape)
     down, right = (_half_towards_zero(margins[:, 1] - margins[:, 0]), _half_towards_zero(margins[:, 3] - margins[:, 2]))

@@ -5,15 +5,16 @@ Five scores, each catching what the others miss (measured by ``benchmarks/
 typicality_measures.py``; ``benchmarks/results/exploration.md``, issues 21 and 26). Three
 from how the autoencoder reconstructs the image, ranked:
 
-- ``error``: the mean squared reconstruction error. The decoder can only draw garments, so
-  noise and checkerboards come back far off.
+- ``error``: the mean squared reconstruction error. The decoder can only draw what it
+  learned from (garments, on Fashion-MNIST), so noise and checkerboards come back far off.
 - ``relative_error``: the absolute errors summed over the image, over its summed
   brightness. A thin digit or a line of text is mostly black, so its error is small in
-  absolute terms, but its reconstruction is a faint garment that misses most of its strokes.
+  absolute terms, but its reconstruction is a faint image of the data set's kind that
+  misses most of its strokes.
 - ``turn_gain``: how much lower the error is for the image turned by a quarter, a half or
-  three quarters of a turn. A garment lying on its side is reconstructed better upright.
-  Only a square image turns by a quarter into its own frame; an image of another shape is
-  turned by a half only (:func:`turns`).
+  three quarters of a turn. An image of the data set turned on its side is reconstructed
+  better upright. Only a square image turns by a quarter into its own frame; an image of
+  another shape is turned by a half only (:func:`turns`).
 
 Each is ranked among the validation images' scores (images the autoencoder and the
 clusterers were not fitted on, so that held-out images rank like them); an image's
@@ -24,15 +25,15 @@ images is.
 
 Two from the pixels alone, limits rather than ranks (:data:`LIMITS`): an image beyond every
 validation image on one of them has typicality 0, else they do not count. As ranks they would
-take their share of the threshold from the three above (garments turned or drawn digits
-flagged less); as limits they flag no garment like the validation ones, and what they catch
+take their share of the threshold from the three above (turned images or drawn digits
+flagged less); as limits they flag no image like the validation ones, and what they catch
 lies far beyond them:
 
 - ``smoothness``: minus the image's total variation (the absolute differences of
-  neighbouring pixels, summed) over its brightness. A garment has edges against the black
+  neighbouring pixels, summed) over its brightness. An object has edges against a plain
   background; smooth shading, a gradient or a flat grey fill, has next to none, and the
   decoder draws it too well for the error scores to see it.
-- ``off_centre``: how far the garment is from the middle of the frame
+- ``off_centre``: how far the image's subject is from the middle of the frame
   (:func:`..position.off_centre`), where Fashion-MNIST put every garment.
 
 Everything is computed with the exact encoder and decoder, integer counts and sums taken

@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import yaml
 import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
@@ -27,8 +28,8 @@ TWO_EPOCHS = TrainingConfig(epochs=2, batch_size=16, learning_rate=1e-3,
                             early_stopping_patience=None, seed=0)
 IDEC = ClusteringLayerConfig(weight=1.0, kernel="student_t", n_clusters=3, n_init=2, epochs=4,
                              learning_rate=1e-3, update_interval=2)
-VALUES = {"weight": 0.1, "kernel": "gaussian", "n_clusters": 10, "n_init": 20, "epochs": 10,
-          "learning_rate": 0.001, "update_interval": 1}
+VALUES = {"weight": 0.1, "kernel": "gaussian", "n_init": 20, "epochs": 10, "learning_rate": 0.001,
+          "update_interval": 1}
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +44,20 @@ def images():
     return x.reshape(48, 784)
 
 
-def test_params_section_is_validated():
-    config = ClusteringLayerConfig.from_params(Section(VALUES, "train_autoencoder.clustering"))
-    assert config == ClusteringLayerConfig(0.1, "gaussian", 10, 20, 10, 0.001, 1) and config.enabled
+def test_params_section_is_validated(tmp_path):
+    """Its centres are the methods' clusters.n_clusters; at least two when it is enabled."""
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump({"clusters": {"n_clusters": 7}}))
+    config = ClusteringLayerConfig.from_params(Section(VALUES, "train_autoencoder.clustering", str(path)))
+    assert config == ClusteringLayerConfig(0.1, "gaussian", 7, 20, 10, 0.001, 1) and config.enabled
     assert not dataclasses.replace(config, weight=0.0).enabled
     with pytest.raises(PipelineError, match=r"train_autoencoder\.clustering\.kernel must be one of"):
-        ClusteringLayerConfig.from_params(Section(VALUES | {"kernel": "cauchy"}, "train_autoencoder.clustering"))
-    with pytest.raises(PipelineError, match=r"train_autoencoder\.clustering\.n_clusters must be an integer >= 2"):
-        ClusteringLayerConfig.from_params(Section(VALUES | {"n_clusters": 1}, "train_autoencoder.clustering"))
+        ClusteringLayerConfig.from_params(Section(VALUES | {"kernel": "cauchy"}, "train_autoencoder.clustering", str(path)))
+    path.write_text(yaml.safe_dump({"clusters": {"n_clusters": 1}}))
+    with pytest.raises(PipelineError, match=r"clusters\.n_clusters must be at least 2 for the clustering layer"):
+        ClusteringLayerConfig.from_params(Section(VALUES, "train_autoencoder.clustering", str(path)))
+    off = ClusteringLayerConfig.from_params(Section(VALUES | {"weight": 0.0}, "train_autoencoder.clustering", str(path)))
+    assert off.n_clusters == 1 and not off.enabled  # one cluster is fine for the methods, with the layer off
 
 
 def test_student_t_assignments_follow_dec():
