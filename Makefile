@@ -19,7 +19,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 setup: $(INSTALLED)
 
-# uv installs the pinned packages in a third of pip's time (downloads in parallel); where it
+# uv installs the pinned packages faster than pip (it downloads in parallel); where it
 # cannot (it reads no pip.conf, so a private index is pip's alone), pip installs the same.
 $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
