@@ -168,8 +168,8 @@ def test_bad_umap_metric_fails_before_encoding(copy_of_run, run_script, monkeypa
 
 
 def test_clustering_layer_fine_tunes_the_saved_model(tiny_run, copy_of_run):
-    set_params(copy_of_run, {"train_autoencoder": {"clustering": {
-        "weight": 1.0, "n_clusters": 3, "n_init": 1, "epochs": 2}}})
+    set_params(copy_of_run, {"clusters": {"n_clusters": 3}, "train_autoencoder": {"clustering": {
+        "weight": 1.0, "n_init": 1, "epochs": 2}}})  # its centres: the methods' clusters.n_clusters
     assert run_stage("train_autoencoder") == 0
     x = load_split(tiny_run / "data/prepared", "test")[0]
     plain, tuned = (encode(load_autoencoder(str(run / "data/models/autoencoder.keras")).get_layer("encoder"), x, 64)
