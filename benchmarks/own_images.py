@@ -21,7 +21,8 @@ collections the results have ``by_collection`` (collection, then variant, then m
 of ``by_variant``:
 
     python benchmarks/own_images.py --name unbalanced --seeds 0 1 2 \\
-        --collection balanced --collection unbalanced --variant equal \\
+        --collection balanced --collection unbalanced \\
+        --variant "equal:cluster_kmeans.cluster_sizes=equal;cluster_gmm.cluster_sizes=equal" \\
         --variant "free:cluster_kmeans.cluster_sizes=free;cluster_gmm.cluster_sizes=free"
 
 ``--collection fashion`` is another small collection: ``--fashion-images`` (7,000) of

@@ -35,6 +35,12 @@ def row_products(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return total
 
 
+def metric_terms(gaps: np.ndarray, metric: str, out: np.ndarray | None = None) -> np.ndarray:
+    """Each feature's share of a distance, from the rows' differences ``gaps``: its square
+    (euclidean, left squared) or its size (manhattan)."""
+    return np.multiply(gaps, gaps, out=out) if metric == "euclidean" else np.abs(gaps, out=out)
+
+
 def distances(rows: np.ndarray, points: np.ndarray, metric: str = "euclidean") -> np.ndarray:
     """Each row's distance to each point (rows × points), in their common float type:
     squared euclidean, or manhattan; summed over the features in their order."""
@@ -42,9 +48,5 @@ def distances(rows: np.ndarray, points: np.ndarray, metric: str = "euclidean") -
     term = np.empty_like(total)
     for feature in range(rows.shape[1]):
         np.subtract(rows[:, feature, None], points[None, :, feature], out=term)
-        if metric == "euclidean":
-            np.multiply(term, term, out=term)
-        else:
-            np.abs(term, out=term)
-        total += term
+        total += metric_terms(term, metric, out=term)
     return total

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..data.dataset import classes_known_balanced
 from ..errors import PipelineError
 from ..files import save_arrays
 from ..params import N_CLUSTERS_KEY, Section, Settings, read_n_clusters, setting
@@ -27,6 +28,9 @@ from .rowwise import RowwiseGaussianMixture, RowwiseKMeans
 log = logging.getLogger(__name__)
 
 CLUSTER_SIZES = ("equal", "free")
+# auto: clusters of equal size where the source's classes are known to be balanced, free
+# elsewhere. A run's config holds the prior it resolved to, one of CLUSTER_SIZES.
+AUTO_SIZES = "auto"
 # Where EM starts: from the clusters of the cluster_kmeans stage (one start), from n_init
 # starts drawn by init_params, or from both, the best objective winning.
 GMM_STARTS = ("kmeans_clusters", "restarts", "both")
@@ -37,6 +41,16 @@ GMM_STARTS = ("kmeans_clusters", "restarts", "both")
 SIZE_SETTINGS = ("cluster_sizes", "size_tol", "size_max_iter", "standardize")
 # Of those, the equal-size estimators' parameters.
 SIZE_PARAMS = ("size_tol", "size_max_iter")
+
+
+def cluster_sizes_prior(cluster_sizes: str, path: str | Path) -> str:
+    """The prior a ``cluster_sizes`` setting of the params file at ``path`` gives a run:
+    ``auto`` is ``equal`` when the source's classes are known to be balanced
+    (:func:`..data.dataset.classes_known_balanced`), ``free`` otherwise, as measured on
+    balanced and unbalanced collections (docs/equal_sizes.md)."""
+    if cluster_sizes != AUTO_SIZES:
+        return cluster_sizes
+    return "equal" if classes_known_balanced(path) else "free"
 
 
 def _estimator_params(config: Settings, names: tuple[str, ...]) -> dict[str, Any]:
@@ -83,7 +97,7 @@ class KMeansConfig(Settings):
     tol: float = setting("value")
     seed: int = setting("integer", minimum=0)
     # equal: every cluster gets 1/K of the training rows
-    cluster_sizes: str = setting("choice", "free", options=CLUSTER_SIZES)
+    cluster_sizes: str = setting("choice", "free", options=(AUTO_SIZES, *CLUSTER_SIZES))
     # equal: the sizes' solver's relative tolerance and iterations per assignment step
     size_tol: float = setting("value", 1e-4)
     size_max_iter: int = setting("value", 1000)
@@ -104,9 +118,11 @@ class KMeansConfig(Settings):
     def from_params(cls, section: Section, sizes: bool = False, n_clusters: int | None = None) -> "KMeansConfig":
         """The settings in a K-Means section of params.yaml, validated; ``sizes``: the
         section also has the :data:`SIZE_SETTINGS` (the features' K-Means does).
-        ``n_clusters``: None reads ``clusters.n_clusters`` of the section's file."""
+        ``n_clusters``: None reads ``clusters.n_clusters`` of the section's file; ``cluster_sizes``
+        is the prior it gives (:func:`cluster_sizes_prior`)."""
         config = super().from_params(section, skip=() if sizes else SIZE_SETTINGS, given={
             "n_clusters": read_n_clusters(section.file) if n_clusters is None else n_clusters})
+        config = replace(config, cluster_sizes=cluster_sizes_prior(config.cluster_sizes, section.file))
         check_params(section, EqualSizeKMeans() if sizes else RowwiseKMeans(), _estimator_params(
             config, (*cls.KMEANS_PARAMS, *SIZE_PARAMS) if sizes else cls.KMEANS_PARAMS))
         return config
@@ -125,7 +141,7 @@ class GmmConfig(Settings):
     reg_covar: float = setting("value")
     init_params: str = setting("value")
     seed: int = setting("integer", minimum=0)
-    cluster_sizes: str = setting("choice", "free", options=CLUSTER_SIZES)
+    cluster_sizes: str = setting("choice", "free", options=(AUTO_SIZES, *CLUSTER_SIZES))
     size_tol: float = setting("value", 1e-4)
     size_max_iter: int = setting("value", 1000)
     start: str = setting("choice", "restarts", options=GMM_STARTS)
@@ -146,9 +162,11 @@ class GmmConfig(Settings):
     @classmethod
     def from_params(cls, section: Section, skip: tuple[str, ...] = (), n_clusters: int | None = None) -> "GmmConfig":
         """The settings in the cluster_gmm section, validated; its components are
-        ``n_clusters``, None: ``clusters.n_clusters`` of the section's file."""
+        ``n_clusters``, None: ``clusters.n_clusters`` of the section's file; ``cluster_sizes`` is
+        the prior it gives (:func:`cluster_sizes_prior`)."""
         config = super().from_params(section, skip, given={
             "n_components": read_n_clusters(section.file) if n_clusters is None else n_clusters})
+        config = replace(config, cluster_sizes=cluster_sizes_prior(config.cluster_sizes, section.file))
         check_params(section, EqualSizeGaussianMixture(),
                      _estimator_params(config, (*cls.MIXTURE_PARAMS, *SIZE_PARAMS)))
         return config

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from ..files import load_arrays
-from ..params import Settings, setting
+from ..params import PARAMS_FILE, Section, Settings, setting
 
 SPLITS = ("train", "val", "test")
+OFFICIAL_KIND = "fashion-mnist"  # fetch.source.kind of the official files, checked by their SHA-256
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -44,3 +45,11 @@ def per_class_sample(labels: np.ndarray, per_class: int, seed: int, n_classes: i
     rng = np.random.default_rng(seed)
     return [np.sort(rng.choice(np.flatnonzero(labels == c), size=min(per_class, int((labels == c).sum())),
                                replace=False)) for c in range(n_classes)]
+
+
+def classes_known_balanced(path: str | Path = PARAMS_FILE) -> bool:
+    """Whether the source that ``fetch.source.kind`` of the params file at ``path`` names is
+    known to hold as many images of each class: Fashion-MNIST's official files do (6,000
+    training and 1,000 test images each); a user's own images are not known to, whatever their
+    labels say, since labels never shape a fit (docs/equal_sizes.md)."""
+    return Section.load("fetch", path).section("source").value("kind") == OFFICIAL_KIND

@@ -25,12 +25,12 @@ import numpy as np
 from ..errors import PipelineError
 from ..params import Section, Settings, setting
 from . import pictures
+from .dataset import OFFICIAL_KIND
 from .fetch import FetchConfig, fetch_dataset, gunzip, verify_sha256
 from .idx import check_labels, parse_idx
 from .pictures import SOURCE
 from .raw import SourceImages, write_raw
 
-OFFICIAL_KIND = "fashion-mnist"  # the default: the official files, checked by their SHA-256
 KINDS = (OFFICIAL_KIND, "idx", "folder", "arrays")
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -18,12 +18,13 @@ from typing import Any, Mapping
 import numpy as np
 from PIL import Image
 
+from ..clustering.fit import cluster_sizes_prior
 from ..data.dataset import SPLITS
 from ..errors import not_found
 from ..evaluation.metrics import match_clusters
 from ..files import atomic_path
 from ..methods import METHODS
-from ..params import Settings, setting
+from ..params import PARAMS_FILE, Settings, setting
 from .layout import LayoutConfig
 from .run import PROBABILISTIC, ExplorerRun
 from .template import PAGE_HTML
@@ -140,9 +141,11 @@ def dequantized(values: np.ndarray) -> np.ndarray:
     return (low + np.round((np.asarray(values, np.float64) - low) / step) * step).astype(np.float32)
 
 
-def key_params(params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The params of :data:`KEY_PARAMS`, section by section."""
-    return {section: {key: params[section][key] for key in keys} for section, keys in KEY_PARAMS.items()}
+def key_params(params: Mapping[str, Any], path: str | Path = PARAMS_FILE) -> dict[str, dict[str, Any]]:
+    """The params of :data:`KEY_PARAMS` (those of the file at ``path``), section by section;
+    ``cluster_sizes`` as the prior the run used (``auto`` resolved)."""
+    return {section: {key: cluster_sizes_prior(params[section][key], path) if key == "cluster_sizes"
+                      else params[section][key] for key in keys} for section, keys in KEY_PARAMS.items()}
 
 
 def cluster_matches(clusters: Mapping[str, np.ndarray]) -> dict[str, dict[str, list[int]]]:

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from ..clustering.fit import GmmConfig, KMeansConfig, closeness_to_clusters
-from ..data.dataset import SPLITS, PreprocessConfig, load_split
+from ..data.dataset import OFFICIAL_KIND, SPLITS, PreprocessConfig, load_split
 from ..data.description import DatasetDescription, read_description
 from ..data.fetch import OFFICIAL_SHA256, FetchConfig
-from ..data.sources import OFFICIAL_KIND, SourceConfig
+from ..data.sources import SourceConfig
 from ..errors import RUN_PIPELINE, PipelineError
 from ..files import load_arrays, read_json, read_pickle
 from ..machine import MACHINE_FILE

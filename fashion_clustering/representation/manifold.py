@@ -26,7 +26,7 @@ from sklearn.neighbors import KDTree
 
 from ..errors import RUN_PIPELINE, PipelineError
 from ..files import read_pickle, write_pickle
-from ..fixed_order import METRICS, distances, row_sums
+from ..fixed_order import METRICS, distances, metric_terms, row_sums
 from ..params import Section, Settings, setting
 from ..quiet_tensorflow import import_tensorflow
 
@@ -145,8 +145,7 @@ def nearest_training_rows(rows: np.ndarray, training_codes: np.ndarray, k: int, 
     whole = (found_distances[:, -1] > reach) | (found.shape[1] == len(training_codes))
     if whole.any():  # every candidate of these rows is among those found: one computation for all
         candidates = np.sort(found[whole], axis=1)
-        terms = rows[whole][:, None, :] - training_codes[candidates]
-        terms = terms * terms if metric == "euclidean" else np.abs(terms)
+        terms = metric_terms(rows[whole][:, None, :] - training_codes[candidates], metric)
         chosen[whole] = np.take_along_axis(candidates, nearest(row_sums(terms), k), axis=1)
     for i in np.flatnonzero(~whole):  # more codes than were found lie within reach
         candidates = np.sort(tree.query_radius(rows[i:i + 1], reach[i:i + 1])[0])
@@ -190,8 +189,7 @@ def neighbour_graph(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     approximate search compiles its Numba kernels anew in every process, for tens of seconds."""
     rows = np.asarray(rows, np.float32)
     found = nearest_training_rows(rows, rows, k, "euclidean", KDTree(rows))
-    gaps = rows[:, None, :] - rows[found]
-    lengths = np.sqrt(row_sums(gaps * gaps))
+    lengths = np.sqrt(row_sums(metric_terms(rows[:, None, :] - rows[found], "euclidean")))
     order = np.argsort(lengths, axis=1, kind="stable")
     return np.take_along_axis(found, order, axis=1), np.take_along_axis(lengths, order, axis=1)
 

@@ -4,13 +4,19 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import yaml
 
+from fashion_clustering.clustering.equal_size import EqualSizeGaussianMixture, EqualSizeKMeans
 from fashion_clustering.clustering.fit import (
     GmmConfig, KMeansConfig, fit_gmm, fit_kmeans, save_assignments,
 )
+from fashion_clustering.clustering.rowwise import RowwiseGaussianMixture, RowwiseKMeans
 from fashion_clustering.errors import PipelineError
 from fashion_clustering.evaluation.metrics import cluster_accuracy
 from fashion_clustering.files import load_arrays, read_pickle, write_pickle
+from fashion_clustering.params import Section
+
+from conftest import PROJECT_ROOT
 
 KMEANS = KMeansConfig(n_clusters=3, n_init=1, max_iter=100, tol=1e-4, seed=0)
 GMM = GmmConfig(n_components=3, covariance_type="full", n_init=1, max_iter=100, tol=1e-3,
@@ -135,3 +141,21 @@ def test_equal_fits_pickle_to_equal_bytes(tmp_path, train, fit, config):
     write_pickle(tmp_path / "first.pkl", fit(x, config))
     write_pickle(tmp_path / "again.pkl", fit(x, config))
     assert (tmp_path / "first.pkl").read_bytes() == (tmp_path / "again.pkl").read_bytes()
+
+
+@pytest.mark.parametrize("kind, setting, prior", [
+    ("fashion-mnist", "auto", "equal"), ("folder", "auto", "free"), ("arrays", "auto", "free"),
+    ("idx", "auto", "free"), ("folder", "equal", "equal"), ("fashion-mnist", "free", "free"),
+])
+def test_auto_sizes_are_equal_only_for_a_source_known_to_be_balanced(tmp_path, kind, setting, prior):
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    params["fetch"]["source"]["kind"] = kind
+    params["cluster_kmeans"]["cluster_sizes"] = params["cluster_gmm"]["cluster_sizes"] = setting
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    kmeans = KMeansConfig.from_params(Section.load("cluster_kmeans", path), sizes=True)
+    gmm = GmmConfig.from_params(Section.load("cluster_gmm", path))
+    assert (kmeans.cluster_sizes, gmm.cluster_sizes) == (prior, prior)
+    equal = prior == "equal"
+    assert type(kmeans.estimator()) is (EqualSizeKMeans if equal else RowwiseKMeans)
+    assert type(gmm.estimator()) is (EqualSizeGaussianMixture if equal else RowwiseGaussianMixture)

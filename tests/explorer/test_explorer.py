@@ -323,7 +323,8 @@ def test_the_explore_stage_on_colour_images_without_labels(tmp_path, monkeypatch
     for name in ("params.yaml", "dvc.yaml"):
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)
     params = tmp_path / "params.yaml"
-    params.write_text(params.read_text().replace("layout_sample: 10000", "layout_sample: 50"))
+    params.write_text(params.read_text().replace("layout_sample: 10000", "layout_sample: 50")
+                      .replace("kind: fashion-mnist", "kind: folder"))
     monkeypatch.chdir(tmp_path)
     status, err = run_script("stages/explore.py", "data/dataset.json", "data/prepared", "data/features.npz",
                              "data/assignments", "data/models", "data/typicality.npz", "metrics", "explorer")
@@ -331,6 +332,8 @@ def test_the_explore_stage_on_colour_images_without_labels(tmp_path, monkeypatch
     data = json.loads((tmp_path / "explorer/data.js").read_text().removeprefix("window.EXPLORER_DATA = ").rstrip(";\n"))
     assert data["classes"] is None and (data["height"], data["width"], data["name"]) == (8, 8, "colour squares")
     assert "label" not in data["arrays"] and set(data["matches"]) == set(METHOD_NAMES)
+    # cluster_sizes auto, on a folder: the page names the prior the run used
+    assert {data["params"][s]["cluster_sizes"] for s in ("cluster_kmeans", "cluster_gmm")} == {"free"}
     from PIL import Image
     side = yaml.safe_load(params.read_text())["explore"]["sheet_side"]
     with Image.open(tmp_path / "explorer/images_0.png") as sheet:  # 130 images: two rows of the sheet
