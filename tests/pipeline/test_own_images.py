@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.slow]
 
 N_CLUSTERS = 10
 TINY = {
-    "train_autoencoder": {"epochs": 3, "min_steps": 0, "dense_units": [64], "batch_size": 64},
+    "train_autoencoder": {"epochs": 10, "min_steps": 0, "dense_units": [64], "batch_size": 64},
     "encode": {"umap": {"n_neighbors": 10, "n_epochs": 30}},
     "typicality": {"outliers_per_kind": 10, "moved_images": 20, "moved_shifts": [2]},
 }
