@@ -309,6 +309,8 @@ def test_the_report_stage_on_grey_images_of_another_size_without_labels(tmp_path
     assert "ACC" not in text and "SHA-256" not in text and "confusion" not in text
     assert "They are read from the arrays source `squares.npz`." in text
     assert "8×8 pixels) to the code" in text and "| total |  |  |  | " in text
+    # cluster_sizes auto, on a user's arrays: the report names the free prior the run used
+    assert f"{METHODS['ae_kmeans']}, free sizes; {METHODS['ae_gmm']}, free sizes" in text
     figures = sorted(p.name for p in (tmp_path / "report/figures").glob("*.png"))
     assert figures == sorted(["samples.png", "loss.png", "gallery_baseline_kmeans.png", "gallery_ae_kmeans.png",
                               "gallery_ae_gmm.png", "map.png", "k_guide.png", "disagreements.png",
